@@ -1,0 +1,135 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members import codes
+from members.validators import mask_id, mask_phone
+
+
+class Member(models.Model):
+    """会员: one ID, one member across the whole registry (一证一会员)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("在册")
+        RESERVED = "reserved", _("保留会籍")
+        TRANSFERRED = "transferred", _("已转出")
+        RETIRED = "retired", _("已退休")
+        LEFT = "left", _("已离职")
+        EXPELLED = "expelled", _("已除名")
+        WITHDRAWN = "withdrawn", _("已退会")
+        DECEASED = "deceased", _("已死亡")
+
+    id_type = models.CharField(
+        _("证件类型"), max_length=2, choices=codes.ID_TYPE.choices, default=codes.ID_RESIDENT
+    )
+    id_number = models.CharField(_("证件号码"), max_length=32)
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    gender = models.CharField(_("性别"), max_length=1, choices=codes.GENDER.choices, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    ethnicity = models.CharField(
+        _("民族"), max_length=2, choices=codes.ETHNICITY.choices, blank=True
+    )
+    political_status = models.CharField(
+        _("政治面貌"), max_length=2, choices=codes.POLITICAL_STATUS.choices, blank=True
+    )
+    education = models.CharField(
+        _("学历"), max_length=2, choices=codes.EDUCATION.choices, blank=True
+    )
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
+    join_date = models.DateField(_("入会时间"), null=True, blank=True)
+    household_type = models.CharField(
+        _("户籍类型"), max_length=1, choices=codes.HOUSEHOLD_TYPE.choices, blank=True
+    )
+    employment_status = models.CharField(
+        _("就业状况"), max_length=2, choices=codes.EMPLOYMENT_STATUS.choices, blank=True
+    )
+    new_employment_form = models.BooleanField(_("新就业形态劳动者"), null=True, blank=True)
+    union_post = models.CharField(
+        _("工会职务"), max_length=2, choices=codes.UNION_POST.choices, blank=True
+    )
+    post_type = models.CharField(
+        _("专兼职"), max_length=1, choices=codes.POST_TYPE.choices, blank=True
+    )
+    status = models.CharField(
+        _("会籍状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    union = models.ForeignKey(
+        "unions.Union", verbose_name=_("所在工会"), on_delete=models.PROTECT, related_name="members"
+    )
+    unit = models.ForeignKey(
+        "unions.Unit",
+        verbose_name=_("工作单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    # Columns a sheet carried that have no field (籍贯, 工号, 身份类别, 特长爱好 …),
+    # keyed by the header as the user wrote it, so nothing supplied is dropped.
+    extra = models.JSONField(_("其他信息"), default=dict, blank=True)
+    confirmed_at = models.DateTimeField(_("最近核查"), null=True, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("会员")
+        verbose_name_plural = _("会员")
+        constraints = [
+            models.UniqueConstraint(fields=["id_type", "id_number"], name="one_id_one_member"),
+        ]
+        indexes = [models.Index(fields=["union", "status"], name="member_union_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.masked_id}）"
+
+    @property
+    def masked_id(self) -> str:
+        return mask_id(self.id_number)
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_phone(self.mobile)
+
+    @property
+    def is_counted(self) -> bool:
+        """Counts toward collection progress."""
+        return self.status == self.Status.ACTIVE
+
+
+class MembershipEvent(models.Model):
+    """会籍变动: every change of membership, never a deletion."""
+
+    class Kind(models.TextChoices):
+        JOIN = "join", _("入会")
+        TRANSFER_IN = "transfer_in", _("转入")
+        TRANSFER_OUT = "transfer_out", _("转出")
+        RESERVE = "reserve", _("保留会籍")
+        RETIRE = "retire", _("退休")
+        LEAVE = "leave", _("离职")
+        EXPEL = "expel", _("除名")
+        WITHDRAW = "withdraw", _("退会")
+        DEATH = "death", _("死亡")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("变动类型"), max_length=16, choices=Kind.choices)
+    on = models.DateField(_("变动日期"), default=timezone.localdate)
+    reason = models.CharField(_("原因"), max_length=300, blank=True)
+    from_union = models.ForeignKey(
+        "unions.Union", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_union = models.ForeignKey(
+        "unions.Union", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("会籍变动")
+        verbose_name_plural = _("会籍变动")
+        ordering = ["-on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.on}"

@@ -1,0 +1,112 @@
+"""Shared fixtures: a small union tree and an account for each role at each position.
+
+city (地方总工会)
+├── county (地方总工会)            ← "own" union of the *_county users
+│   ├── town (工会联合会)
+│   │   └── base (单独基层工会)
+│   │       └── group (工会小组)
+│   └── school (单独基层工会)
+└── sibling (地方总工会)          ← another county: must stay invisible
+    └── sibling_base (单独基层工会)
+"""
+
+import datetime
+import itertools
+
+import pytest
+
+from members import codes
+from members.models import Member
+from members.synthetic import id_number
+from unions.models import Union, User
+
+PASSWORD = "Correct-Horse-42"
+
+
+def pytest_configure(config):
+    """Tests speak plain HTTP to the test client and the live server (production
+    redirects to HTTPS; CI checks that with `manage.py check --deploy`), and read
+    static files from static/ rather than a collected manifest. Set here, before
+    the live server builds its middleware, which reads these settings once."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def tree(db):
+    def add(name, kind, parent=None):
+        return Union.objects.create(name=name, kind=kind, parent=parent)
+
+    city = add("常德市总工会", codes.KIND_LOCAL_FEDERATION)
+    county = add("桃源县总工会", codes.KIND_LOCAL_FEDERATION, city)
+    town = add("漳江街道办事处工会联合会", codes.KIND_FEDERATION, county)
+    base = add("漳江物流公司工会", codes.KIND_BASE, town)
+    group = add("一车间工会小组", codes.KIND_GROUP, base)
+    school = add("桃源一中工会", codes.KIND_BASE, county)
+    sibling = add("鼎城区总工会", codes.KIND_LOCAL_FEDERATION, city)
+    sibling_base = add("鼎城医院工会", codes.KIND_BASE, sibling)
+    unions = {
+        "city": city,
+        "county": county,
+        "town": town,
+        "base": base,
+        "group": group,
+        "school": school,
+        "sibling": sibling,
+        "sibling_base": sibling_base,
+    }
+    for union in unions.values():
+        union.refresh_from_db()
+    return unions
+
+
+@pytest.fixture
+def make_user(db):
+    counter = itertools.count(1)
+
+    def make(union, role=User.Role.ADMIN, *, username=None, must_change_password=False):
+        user = User(
+            username=username or f"user{next(counter)}",
+            union=union,
+            role=role,
+            must_change_password=must_change_password,
+        )
+        user.set_password(PASSWORD)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def county_admin(tree, make_user):
+    return make_user(tree["county"], User.Role.ADMIN, username="county_admin")
+
+
+@pytest.fixture
+def make_member(db):
+    counter = itertools.count(1)
+
+    def make(union, *, name="张三", male=True, status=Member.Status.ACTIVE, **fields):
+        n = next(counter)
+        number = id_number(
+            birth=datetime.date(1985, 1, 1) + datetime.timedelta(days=n), seq=n, male=male
+        )
+        return Member.objects.create(
+            union=union,
+            name=name,
+            id_number=fields.pop("id_number", number),
+            gender="1" if male else "2",
+            mobile=fields.pop("mobile", f"138{n:08d}"),
+            status=status,
+            **fields,
+        )
+
+    return make

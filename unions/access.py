@@ -1,0 +1,65 @@
+"""The one access rule: a user sees their own union's subtree and nothing else.
+
+Every query for unions, members, accounts, jobs, targets and audit entries goes
+through a helper here. Objects outside the subtree answer 404, exactly like
+objects that do not exist, so nobody can probe for a sibling's data.
+Platform operators (superusers) see everything, but only through the Django admin.
+"""
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from unions.models import AuditEntry, Union, User
+
+
+def subtree_q(root: Union, prefix: str = "") -> Q:
+    """Q selecting `root` and every union below it, through the relation `prefix`."""
+    p = f"{prefix}__" if prefix else ""
+    return Q(**{f"{p}tree_id": root.tree_id, f"{p}lft__gte": root.lft, f"{p}lft__lte": root.rght})
+
+
+def user_root(user: User) -> Union | None:
+    """The top of what `user` may see, read fresh so moves and switch-offs act at once."""
+    if not user.is_authenticated or not user.is_active or not user.union_id:
+        return None
+    return Union.objects.filter(pk=user.union_id, is_active=True).first()
+
+
+def scope(user: User, queryset: QuerySet, union_field: str | None) -> QuerySet:
+    """Narrow `queryset` to the user's subtree; `union_field` is the path to a Union
+    (None when the queryset is of unions themselves)."""
+    root = user_root(user)
+    if root is None:
+        return queryset.none()
+    return queryset.filter(subtree_q(root, union_field or ""))
+
+
+def unions_for(user: User) -> QuerySet:
+    return scope(user, Union.objects.all(), None)
+
+
+def members_for(user: User) -> QuerySet:
+    from members.models import Member
+
+    return scope(user, Member.objects.all(), "union")
+
+
+def accounts_for(user: User) -> QuerySet:
+    return scope(user, User.objects.filter(is_superuser=False), "union")
+
+
+def audit_for(user: User) -> QuerySet:
+    return scope(user, AuditEntry.objects.all(), "union")
+
+
+def get_in_scope(queryset: QuerySet, **lookup) -> Model:
+    """Like get_object_or_404 on an already-scoped queryset."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def union_in_scope(user: User, union: Union) -> bool:
+    root = user_root(user)
+    return bool(root and union.tree_id == root.tree_id and root.lft <= union.lft <= root.rght)

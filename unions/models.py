@@ -1,0 +1,205 @@
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from mptt.models import MPTTModel, TreeForeignKey
+
+from members import codes
+
+
+def new_system_code() -> str:
+    """临时赋码 for a union with no 统一社会信用代码: "LS" + 16 uppercase hex digits."""
+    return "LS" + secrets.token_hex(8).upper()
+
+
+class Unit(models.Model):
+    """单位: the employer. A 联合基层工会 covers several units."""
+
+    name = models.CharField(_("单位名称"), max_length=200)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True
+    )
+    nature = models.CharField(
+        _("单位性质"), max_length=2, choices=codes.UNIT_NATURE.choices, blank=True
+    )
+    address = models.CharField(_("单位地址"), max_length=300, blank=True)
+    staff_count = models.PositiveIntegerField(_("职工人数"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Union(MPTTModel):
+    """工会组织: a node of the tree. Depth is the level, `kind` the type."""
+
+    name = models.CharField(_("工会名称"), max_length=200, db_index=True)
+    kind = models.CharField(_("工会类型"), max_length=2, choices=codes.UNION_KIND.choices)
+    parent = TreeForeignKey(
+        "self",
+        verbose_name=_("上级工会"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True
+    )
+    system_code = models.CharField(
+        _("系统赋码"), max_length=20, unique=True, default=new_system_code, editable=False
+    )
+    founded_on = models.DateField(_("建会日期"), null=True, blank=True)
+    term_ends_on = models.DateField(_("届期"), null=True, blank=True)
+    chair = models.CharField(_("工会负责人"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    staff_count = models.PositiveIntegerField(_("职工人数"), null=True, blank=True)
+    female_staff_count = models.PositiveIntegerField(_("女职工人数"), null=True, blank=True)
+    units = models.ManyToManyField(
+        Unit, verbose_name=_("覆盖单位"), blank=True, related_name="unions"
+    )
+    is_active = models.BooleanField(_("有效"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class MPTTMeta:
+        order_insertion_by = ["name"]
+
+    class Meta:
+        verbose_name = _("工会组织")
+        verbose_name_plural = _("工会组织")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def code(self) -> str:
+        """The identifier shown to users: the credit code, else the system code."""
+        return self.credit_code or self.system_code
+
+    @property
+    def has_provisional_code(self) -> bool:
+        return not self.credit_code
+
+
+class User(AbstractUser):
+    """An account: belongs to exactly one union and holds one role there."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("管理员")
+        COLLECTOR = "collector", _("采集员")
+        VIEWER = "viewer", _("查看")
+
+    union = models.ForeignKey(
+        Union,
+        verbose_name=_("所属工会"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.VIEWER)
+    must_change_password = models.BooleanField(_("须修改密码"), default=True)
+    created_by = models.ForeignKey(
+        "self",
+        verbose_name=_("开通人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("账号")
+        verbose_name_plural = _("账号")
+        constraints = [
+            # Only platform operators (superusers) may exist without a union.
+            models.CheckConstraint(
+                condition=Q(union__isnull=False) | Q(is_superuser=True),
+                name="account_belongs_to_union",
+            ),
+        ]
+
+    ROLE_RANK = {Role.VIEWER: 1, Role.COLLECTOR: 2, Role.ADMIN: 3}
+
+    @property
+    def role_rank(self) -> int:
+        return self.ROLE_RANK.get(self.role, 0)
+
+    @property
+    def is_union_admin(self) -> bool:
+        return self.role == self.Role.ADMIN and self.union_id is not None
+
+    @property
+    def can_edit_members(self) -> bool:
+        return self.role in (self.Role.ADMIN, self.Role.COLLECTOR) and self.union_id is not None
+
+
+class AuditEntry(models.Model):
+    """Append-only record of sensitive actions. Never holds an ID number in plain text."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKOUT = "lockout", _("账号锁定")
+        LOGOUT = "logout", _("退出")
+        PASSWORD_CHANGED = "password_changed", _("修改密码")
+        ACCOUNT_CREATED = "account_created", _("开通账号")
+        ACCOUNT_RESET = "account_reset", _("重置密码")
+        ACCOUNT_DISABLED = "account_disabled", _("停用账号")
+        ACCOUNT_ENABLED = "account_enabled", _("启用账号")
+        ACCOUNT_CHANGED = "account_changed", _("修改账号")
+        UNION_CREATED = "union_created", _("新建工会")
+        UNION_CHANGED = "union_changed", _("修改工会")
+        UNION_MOVED = "union_moved", _("调整隶属关系")
+        ID_REVEALED = "id_revealed", _("查看完整证件号")
+        MEMBER_CHANGED = "member_changed", _("修改会员")
+        EXPORT = "export", _("导出")
+        IMPORT_COMMITTED = "import_committed", _("导入入库")
+        FILE_DOWNLOADED = "file_downloaded", _("下载上传文件")
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("操作人"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_username = models.CharField(_("操作账号"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=32, choices=Action.choices, db_index=True)
+    union = models.ForeignKey(
+        Union,
+        verbose_name=_("所涉工会"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    object_type = models.CharField(_("对象类型"), max_length=50, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=50, blank=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("审计日志只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("审计日志只能追加，不能删除。")

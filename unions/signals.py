@@ -1,0 +1,29 @@
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from unions import audit
+from unions.models import AuditEntry, User
+
+
+@receiver(user_logged_in)
+def _logged_in(sender, request, user, **kwargs):
+    audit.record(AuditEntry.Action.LOGIN, request=request, actor=user)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit.record(AuditEntry.Action.LOGOUT, request=request, actor=user)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender, credentials, request=None, **kwargs):
+    username = (credentials or {}).get("username", "")[:150]
+    account = User.objects.filter(username=username).select_related("union").first()
+    audit.record(
+        AuditEntry.Action.LOGIN_FAILED,
+        request=request,
+        actor=account,
+        union=account.union if account else None,
+        detail={"username": username},
+    )

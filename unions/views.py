@@ -1,0 +1,40 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+
+from unions import audit
+from unions.access import user_root
+from unions.models import AuditEntry
+from unions.selectors import subtree_member_counts
+
+
+@login_required
+def home(request):
+    root = user_root(request.user)
+    context = {"root": root}
+    if root is not None:
+        counts = subtree_member_counts(root)
+        context["root_count"] = counts[root.pk]
+        context["children"] = [c for c in counts.values() if c.union.parent_id == root.pk]
+        context["union_total"] = len(counts)
+    return render(request, "home.html", context)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view, plus: the first-login flag is cleared and the change is audited.
+    Django's own session-hash check ends the account's other sessions."""
+
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.user
+        if user.must_change_password:
+            user.must_change_password = False
+            user.save(update_fields=["must_change_password"])
+        audit.record(AuditEntry.Action.PASSWORD_CHANGED, request=self.request, obj=user)
+        messages.success(self.request, _("密码已修改。"))
+        return response
