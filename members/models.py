@@ -133,3 +133,89 @@ class MembershipEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.on}"
+
+
+class MemberChange(models.Model):
+    """One change to a member's record: who, when, through what, and old → new per field."""
+
+    class Source(models.TextChoices):
+        FORM = "form", _("表单")
+        IMPORT = "import", _("导入")
+        EVENT = "event", _("会籍变动")
+        ADMIN = "admin", _("运维后台")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices)
+    # e.g. an import job's id, so the history links back to the upload
+    source_ref = models.CharField(_("来源编号"), max_length=50, blank=True)
+    # {field name: [old, new]} with values as displayed; ID numbers are masked.
+    changes = models.JSONField(_("变更内容"), default=dict)
+
+    class Meta:
+        verbose_name = _("会员信息变更")
+        verbose_name_plural = _("会员信息变更")
+        ordering = ["-at", "-id"]
+
+
+class TransferRequest(models.Model):
+    """转出 → 转入: the member stays in `from_union` until `to_union` accepts.
+
+    Also raised by imports: a sheet naming an ID already registered elsewhere
+    (`member_elsewhere`) becomes a request from the importing union to the holder.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待接收")
+        ACCEPTED = "accepted", _("已接收")
+        REFUSED = "refused", _("已拒绝")
+        CANCELLED = "cancelled", _("已撤回")
+
+    class Origin(models.TextChoices):
+        TRANSFER = "transfer", _("转会申请")
+        IMPORT_CONFLICT = "import_conflict", _("导入冲突")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="transfers")
+    from_union = models.ForeignKey(
+        "unions.Union", verbose_name=_("转出工会"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_union = models.ForeignKey(
+        "unions.Union", verbose_name=_("转入工会"), on_delete=models.PROTECT, related_name="+"
+    )
+    origin = models.CharField(
+        _("来源"), max_length=16, choices=Origin.choices, default=Origin.TRANSFER
+    )
+    state = models.CharField(
+        _("状态"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    on = models.DateField(_("转会日期"), default=timezone.localdate)
+    reason = models.CharField(_("原因"), max_length=300, blank=True)
+    # Row data the importing union supplied, applied if the transfer is accepted.
+    proposed = models.JSONField(_("拟更新信息"), default=dict, blank=True)
+    source_ref = models.CharField(_("来源编号"), max_length=50, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(_("处理意见"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("转会申请")
+        verbose_name_plural = _("转会申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # At most one open request per member and receiving union: re-importing
+            # the same sheet does not pile up duplicates.
+            models.UniqueConstraint(
+                fields=["member", "to_union"],
+                condition=models.Q(state="pending"),
+                name="one_pending_transfer_per_target",
+            )
+        ]
