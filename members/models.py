@@ -160,6 +160,9 @@ class MemberChange(models.Model):
         verbose_name_plural = _("会员信息变更")
         ordering = ["-at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_source_display()}"
+
 
 class TransferRequest(models.Model):
     """转出 → 转入: the member stays in `from_union` until `to_union` accepts.
@@ -219,3 +222,6 @@ class TransferRequest(models.Model):
                 name="one_pending_transfer_per_target",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.from_union} → {self.to_union}（{self.get_state_display()}）"
