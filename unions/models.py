@@ -243,7 +243,12 @@ class Target(models.Model):
     members = models.PositiveIntegerField(_("会员目标数"))
     organisations = models.PositiveIntegerField(_("组织目标数"), null=True, blank=True)
     set_by = models.ForeignKey(
-        User, verbose_name=_("下达人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        verbose_name=_("下达人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     updated_at = models.DateTimeField(_("下达时间"), auto_now=True)
 

@@ -50,6 +50,10 @@ class Line:
         return round(self.members / self.target, 4)
 
     @property
+    def rate_percent(self) -> float | None:
+        return None if self.rate is None else round(self.rate * 100, 1)
+
+    @property
     def gap(self) -> int | None:
         return None if self.target is None else max(self.target - self.members, 0)
 
@@ -123,39 +127,45 @@ class Progress:
         }
 
 
-class SubtreeCounts:
-    """Active members per union of a subtree, summable over any MPTT range in O(log n)."""
+class RangeSums:
+    """Per-union figures keyed by `lft`, summable over any union's MPTT range in O(log n)."""
+
+    def __init__(self, rows, *, width: int):
+        """`rows`: (lft, figure_1, …, figure_width) sorted by lft."""
+        self._lfts: list[int] = []
+        columns: list[list[int]] = [[] for _ in range(width)]
+        for lft, *figures in rows:
+            self._lfts.append(lft)
+            for column, value in zip(columns, figures, strict=True):
+                column.append(value)
+        self._prefix = [[0, *accumulate(column)] for column in columns]
+
+    def sums(self, union: Union) -> tuple[int, ...]:
+        lo = bisect_left(self._lfts, union.lft)
+        hi = bisect_right(self._lfts, union.rght)
+        return tuple(p[hi] - p[lo] for p in self._prefix)
+
+
+class SubtreeCounts(RangeSums):
+    """Active members per union of `root`'s subtree, and how many arrived since `since`."""
 
     def __init__(self, root: Union, *, since: datetime.datetime):
         from members.models import Member
 
-        rows = (
+        super().__init__(
             Member.objects.filter(subtree_q(root, "union"), status=Member.Status.ACTIVE)
             .values("union__lft")
             .annotate(n=Count("*"), new=Count("id", filter=Q(created_at__gte=since)))
             .order_by("union__lft")
-            .values_list("union__lft", "n", "new")
+            .values_list("union__lft", "n", "new"),
+            width=2,
         )
-        self._lfts: list[int] = []
-        counts: list[int] = []
-        news: list[int] = []
-        for lft, n, new in rows:
-            self._lfts.append(lft)
-            counts.append(n)
-            news.append(new)
-        self._counts = [0, *accumulate(counts)]
-        self._news = [0, *accumulate(news)]
-
-    def _span(self, union: Union) -> tuple[int, int]:
-        return bisect_left(self._lfts, union.lft), bisect_right(self._lfts, union.rght)
 
     def members(self, union: Union) -> int:
-        lo, hi = self._span(union)
-        return self._counts[hi] - self._counts[lo]
+        return self.sums(union)[0]
 
     def added(self, union: Union) -> int:
-        lo, hi = self._span(union)
-        return self._news[hi] - self._news[lo]
+        return self.sums(union)[1]
 
 
 def union_progress(

@@ -60,7 +60,9 @@ def resolve_union(ref: str, *, within: Union | None = None) -> Union:
         lookup |= Q(pk=int(ref))
     found = list(qs.filter(lookup)[:3])
     if not found:
-        raise UnionNotFound(f"找不到工会组织“{ref}”（可用统一社会信用代码、系统赋码或准确的工会名称）。")
+        raise UnionNotFound(
+            f"找不到工会组织“{ref}”（可用统一社会信用代码、系统赋码或准确的工会名称）。"
+        )
     if len(found) > 1:
         raise UnionNotFound(f"“{ref}”对应多个工会组织，请改用统一社会信用代码或系统赋码。")
     return found[0]

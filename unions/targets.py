@@ -248,18 +248,25 @@ def import_targets(
 
 
 @transaction.atomic
-def take_daily_snapshots(*, on: datetime.date | None = None) -> int:
-    """Active members of every union's subtree today. Running it twice a day keeps one row."""
+def take_daily_snapshots(
+    *, on: datetime.date | None = None, from_registration: bool = False
+) -> int:
+    """Active members of every union's subtree today. Running it twice a day keeps one row.
+
+    `from_registration` rebuilds a past day from registration dates (for back-filling):
+    members active now and registered by the end of `on`.
+    """
     from members.models import Member
 
     on = on or timezone.localdate()
     campaign = current_campaign()
-    own = dict(
-        Member.objects.filter(status=Member.Status.ACTIVE)
-        .values("union_id")
-        .annotate(n=Count("*"))
-        .values_list("union_id", "n")
-    )
+    members = Member.objects.filter(status=Member.Status.ACTIVE)
+    if from_registration:
+        end_of_day = timezone.make_aware(
+            datetime.datetime.combine(on + datetime.timedelta(days=1), datetime.time.min)
+        )
+        members = members.filter(created_at__lt=end_of_day)
+    own = dict(members.values("union_id").annotate(n=Count("*")).values_list("union_id", "n"))
     unions = list(
         Union.objects.filter(is_active=True)
         .order_by("tree_id", "lft")

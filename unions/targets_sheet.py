@@ -109,7 +109,9 @@ def read_target_sheet(path: str | Path) -> TargetSheet:
     finally:
         workbook.close()
     if not result.sheets:
-        raise SheetUnreadable("没有找到表头“单位”和“会员信息采集（人）”所在的行，请使用目标任务表的格式。")
+        raise SheetUnreadable(
+            "没有找到表头“单位”和“会员信息采集（人）”所在的行，请使用目标任务表的格式。"
+        )
     return result
 
 
@@ -163,7 +165,11 @@ def _read_sheet(name: str, rows: list[list], problems: list[SheetProblem]) -> Sh
         if not unit:
             problems.append(
                 SheetProblem(
-                    name, excel_row, "unit_missing", f"“{name}”第 {excel_row} 行有目标数但没有单位名称。", squash(raw)
+                    name,
+                    excel_row,
+                    "unit_missing",
+                    f"“{name}”第 {excel_row} 行有目标数但没有单位名称。",
+                    squash(raw),
                 )
             )
             continue

@@ -1,3 +1,4 @@
+import contextlib
 import json
 
 import pytest
@@ -5,10 +6,10 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from members import codes
+from tests.unions.target_sheets import seed_001_workbook
 from unions import demo_data
 from unions.models import Campaign, Target, Union
 from unions.progress import union_progress
-from tests.unions.target_sheets import add_sheet, seed_001_workbook
 
 CAMPAIGN = "2019年全县工会组织及会员实名制信息采集"
 
@@ -17,17 +18,17 @@ def run_json(*args) -> dict:
     from io import StringIO
 
     out = StringIO()
-    try:
+    with contextlib.suppress(CommandError):
         call_command(*args, "--json", stdout=out)
-    except CommandError:
-        pass
     return json.loads(out.getvalue())
 
 
 def test_seed_001_targets_reproduce_the_totals_and_the_unallocated_rest(taoyuan, tmp_path):
     path = seed_001_workbook(tmp_path / "附件1.xlsx")
 
-    report = run_json("import_targets", str(path), "--campaign", CAMPAIGN, "--deadline", "2019-11-30")
+    report = run_json(
+        "import_targets", str(path), "--campaign", CAMPAIGN, "--deadline", "2019-11-30"
+    )
 
     assert [(s["sheet"], s["rows"], s["total"], s["declared_total"]) for s in report["sheets"]] == [
         ("县直", 27, 30929, 30929),
@@ -62,7 +63,9 @@ def test_reimporting_the_same_sheet_changes_nothing(taoyuan, tmp_path):
 
 def test_disagreeing_total_is_reported_and_rows_win(taoyuan, tmp_path):
     path = seed_001_workbook(tmp_path / "附件1.xlsx", county_total=31000)
-    report = run_json("import_targets", str(path), "--campaign", CAMPAIGN, "--deadline", "2019-11-30")
+    report = run_json(
+        "import_targets", str(path), "--campaign", CAMPAIGN, "--deadline", "2019-11-30"
+    )
     assert report["created"] == 55
     [warning] = report["warnings"]
     assert warning["code"] == "total_mismatch" and warning["sheet"] == "县直"
@@ -73,21 +76,33 @@ def test_unknown_unit_is_reported_not_guessed(taoyuan, tmp_path):
     units = [*demo_data.COUNTY_UNITS[:3], ("县委办工会联合", 50)]  # 会 missing: not a match
     path = seed_001_workbook(tmp_path / "t.xlsx", county_units=units, towns=demo_data.TOWNS[:1])
     with pytest.raises(CommandError):
-        call_command("import_targets", str(path), "--campaign", CAMPAIGN, "--deadline", "2019-11-30")
+        call_command(
+            "import_targets", str(path), "--campaign", CAMPAIGN, "--deadline", "2019-11-30"
+        )
     report = run_json("import_targets", str(path), "--campaign", CAMPAIGN)
     [error] = report["errors"]
-    assert error["code"] == "unknown_unit" and error["row"] == 6 and error["value"] == "县委办工会联合"
+    assert (
+        error["code"] == "unknown_unit" and error["row"] == 6 and error["value"] == "县委办工会联合"
+    )
     assert "县委办工会联合" in error["message"] and "第 6 行" in error["message"]
     assert Target.objects.count() == 4  # the known rows are imported
     assert not Target.objects.filter(members=50).exists()
 
 
 def test_same_name_in_two_places_needs_union_option(taoyuan, tmp_path):
-    other = Union.objects.create(name="鼎城区总工会", kind=codes.KIND_LOCAL_FEDERATION, parent=taoyuan["city"])
+    other = Union.objects.create(
+        name="鼎城区总工会", kind=codes.KIND_LOCAL_FEDERATION, parent=taoyuan["city"]
+    )
     Union.objects.create(name="县教育工会", kind=codes.KIND_INDUSTRY, parent=other)
-    path = seed_001_workbook(tmp_path / "t.xlsx", county_units=[("县教育工会", 6300)], towns=[("漳江街道办事处工会联合会", 600)])
+    path = seed_001_workbook(
+        tmp_path / "t.xlsx",
+        county_units=[("县教育工会", 6300)],
+        towns=[("漳江街道办事处工会联合会", 600)],
+    )
 
-    report = run_json("import_targets", str(path), "--campaign", CAMPAIGN, "--deadline", "2019-11-30")
+    report = run_json(
+        "import_targets", str(path), "--campaign", CAMPAIGN, "--deadline", "2019-11-30"
+    )
     assert [e["code"] for e in report["errors"]] == ["ambiguous_unit"]
 
     report = run_json(
@@ -114,7 +129,14 @@ def test_bad_number_and_header_with_line_breaks_on_a_later_row(taoyuan, tmp_path
     ws.append([1, "县委办工会联合会", "一百六", ""])
     ws.append([2, "县政府办工会联合会", "300", ""])
     wb.save(tmp_path / "t.xlsx")
-    report = run_json("import_targets", str(tmp_path / "t.xlsx"), "--campaign", CAMPAIGN, "--deadline", "2019-11-30")
+    report = run_json(
+        "import_targets",
+        str(tmp_path / "t.xlsx"),
+        "--campaign",
+        CAMPAIGN,
+        "--deadline",
+        "2019-11-30",
+    )
     assert report["sheets"][0]["title"] == "通知附件"
     [error] = report["errors"]
     assert (error["code"], error["row"]) == ("bad_number", 4)
@@ -125,7 +147,9 @@ def test_first_campaign_becomes_current_and_later_ones_keep_history(taoyuan, tmp
     path = seed_001_workbook(tmp_path / "t.xlsx")
     run_json("import_targets", str(path), "--campaign", "2019年行动", "--deadline", "2019-11-30")
     run_json("import_targets", str(path), "--campaign", "2020年行动", "--deadline", "2020-11-30")
-    assert list(Campaign.objects.filter(is_current=True).values_list("name", flat=True)) == ["2019年行动"]
+    assert list(Campaign.objects.filter(is_current=True).values_list("name", flat=True)) == [
+        "2019年行动"
+    ]
     assert Target.objects.count() == 110
     county = taoyuan["county"]
     older = union_progress(county, campaign=Campaign.objects.get(name="2019年行动"))

@@ -7,59 +7,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('unions', '0001_initial'),
+        ("unions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='行动名称')),
-                ('starts_on', models.DateField(default=django.utils.timezone.localdate, verbose_name='开始日期')),
-                ('deadline', models.DateField(verbose_name='截止日期')),
-                ('is_current', models.BooleanField(default=False, verbose_name='当前行动')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="行动名称")),
+                (
+                    "starts_on",
+                    models.DateField(
+                        default=django.utils.timezone.localdate, verbose_name="开始日期"
+                    ),
+                ),
+                ("deadline", models.DateField(verbose_name="截止日期")),
+                ("is_current", models.BooleanField(default=False, verbose_name="当前行动")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': '采集行动',
-                'verbose_name_plural': '采集行动',
-                'ordering': ['-is_current', '-starts_on', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('is_current',), name='one_current_campaign'), models.CheckConstraint(condition=models.Q(('deadline__gte', models.F('starts_on'))), name='deadline_after_start')],
+                "verbose_name": "采集行动",
+                "verbose_name_plural": "采集行动",
+                "ordering": ["-is_current", "-starts_on", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_current", True)),
+                        fields=("is_current",),
+                        name="one_current_campaign",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("deadline__gte", models.F("starts_on"))),
+                        name="deadline_after_start",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailySnapshot',
+            name="DailySnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on', models.DateField(verbose_name='日期')),
-                ('members', models.PositiveIntegerField(verbose_name='在册会员（含下级）')),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='unions.campaign')),
-                ('union', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='unions.union')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("on", models.DateField(verbose_name="日期")),
+                ("members", models.PositiveIntegerField(verbose_name="在册会员（含下级）")),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="unions.campaign",
+                    ),
+                ),
+                (
+                    "union",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="unions.union",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '每日进度快照',
-                'verbose_name_plural': '每日进度快照',
-                'constraints': [models.UniqueConstraint(fields=('union', 'on'), name='one_snapshot_per_union_day')],
+                "verbose_name": "每日进度快照",
+                "verbose_name_plural": "每日进度快照",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("union", "on"), name="one_snapshot_per_union_day"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Target',
+            name="Target",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('members', models.PositiveIntegerField(verbose_name='会员目标数')),
-                ('organisations', models.PositiveIntegerField(blank=True, null=True, verbose_name='组织目标数')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='下达时间')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='unions.campaign', verbose_name='采集行动')),
-                ('set_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='下达人')),
-                ('union', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='unions.union', verbose_name='工会组织')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("members", models.PositiveIntegerField(verbose_name="会员目标数")),
+                (
+                    "organisations",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="组织目标数"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="下达时间")),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="unions.campaign",
+                        verbose_name="采集行动",
+                    ),
+                ),
+                (
+                    "set_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="下达人",
+                    ),
+                ),
+                (
+                    "union",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="unions.union",
+                        verbose_name="工会组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '目标任务数',
-                'verbose_name_plural': '目标任务数',
-                'constraints': [models.UniqueConstraint(fields=('campaign', 'union'), name='one_target_per_union')],
+                "verbose_name": "目标任务数",
+                "verbose_name_plural": "目标任务数",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("campaign", "union"), name="one_target_per_union"
+                    )
+                ],
             },
         ),
     ]

@@ -23,7 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="xlsx、xls 或 ods 文件")
-        parser.add_argument("--campaign", required=True, help="采集行动名称；不存在时需给出 --deadline")
+        parser.add_argument(
+            "--campaign", required=True, help="采集行动名称；不存在时需给出 --deadline"
+        )
         parser.add_argument("--deadline", type=iso_date, help="截止日期 YYYY-MM-DD")
         parser.add_argument("--union", help="只在这个工会的下级中匹配单位名称（代码或名称）")
         parser.add_argument("--dry-run", action="store_true", help="只检查，不写入")
@@ -53,7 +55,9 @@ class Command(BaseCommand):
         self.stdout.write(f"采集行动：{report.campaign.name}（截止 {report.campaign.deadline}）")
         for s in report.sheets:
             declared = "" if s["declared_total"] is None else f"，表中合计 {s['declared_total']}"
-            self.stdout.write(f"  {s['sheet']}：{s['rows']} 个单位，目标合计 {s['total']}{declared}")
+            self.stdout.write(
+                f"  {s['sheet']}：{s['rows']} 个单位，目标合计 {s['total']}{declared}"
+            )
         self.stdout.write(
             f"{verb}新增 {report.created} 个、更新 {report.updated} 个目标，{report.unchanged} 个未变。"
         )

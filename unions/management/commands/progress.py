@@ -8,7 +8,9 @@ from unions.selectors import UnionNotFound, resolve_union
 
 
 class Command(BaseCommand):
-    help = "某工会在采集行动中的进度：目标、在册会员（含下级）、完成率，及各直属下级是否落后于进度。"
+    help = (
+        "某工会在采集行动中的进度：目标、在册会员（含下级）、完成率，及各直属下级是否落后于进度。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--union", required=True, help="统一社会信用代码、系统赋码或工会名称")

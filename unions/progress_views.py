@@ -1,0 +1,153 @@
+"""Progress dashboard: every role sees the progress of its own subtree; 管理员 set the
+targets of the children of any union in their subtree."""
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from unions import audit
+from unions.access import get_in_scope, unions_for, user_root
+from unions.models import AuditEntry, Campaign, Target
+from unions.progress import current_campaign, trend, union_progress
+from unions.progress_export import progress_workbook, statistics_workbook
+from unions.statistics import member_statistics
+from unions.target_forms import ChildTargetsForm
+from unions.targets import TargetError, can_set_targets_below, set_child_targets
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _union(request, pk):
+    return get_in_scope(unions_for(request.user), pk=pk)
+
+
+def _campaign(request) -> Campaign | None:
+    ref = request.GET.get("campaign")
+    if not ref:
+        return current_campaign()
+    return get_in_scope(Campaign.objects.all(), pk=ref)
+
+
+@login_required
+def dashboard(request):
+    root = user_root(request.user)
+    if root is None:
+        raise Http404
+    return redirect("progress:union", pk=root.pk)
+
+
+@login_required
+def union_page(request, pk):
+    union = _union(request, pk)
+    campaign = _campaign(request)
+    progress = union_progress(union, campaign=campaign)
+    points = trend(union, campaign=campaign)
+    today = progress.today.isoformat()
+    if not points or points[-1][0] != today:
+        points.append((today, progress.node.members))
+    chart = {
+        "names": [c.union.name for c in progress.children],
+        "targets": [c.target for c in progress.children],
+        "members": [c.members for c in progress.children],
+        "behind": [c.behind for c in progress.children],
+        "trend": points,
+        "target": progress.node.target,
+    }
+    root = user_root(request.user)
+    ancestors = [
+        a for a in union.get_ancestors() if a.lft >= root.lft and a.tree_id == root.tree_id
+    ]
+    return render(
+        request,
+        "unions/progress.html",
+        {
+            "union": union,
+            "progress": progress,
+            "campaign": campaign,
+            "campaigns": Campaign.objects.all(),
+            "ancestors": ancestors,
+            "chart": chart,
+            "can_set_targets": can_set_targets_below(request.user, union) and campaign is not None,
+            "query": f"?campaign={campaign.pk}" if campaign else "",
+        },
+    )
+
+
+@login_required
+def report_xlsx(request, pk):
+    union = _union(request, pk)
+    campaign = _campaign(request)
+    progress = union_progress(union, campaign=campaign)
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=union,
+        obj=union,
+        detail={"report": "progress", "campaign": campaign.name if campaign else None},
+    )
+    filename = f"进度通报-{union.name}-{progress.today:%Y%m%d}.xlsx"
+    return _download(progress_workbook(progress), filename)
+
+
+@login_required
+def statistics_xlsx(request, pk):
+    union = _union(request, pk)
+    year = timezone.localdate().year
+    children = list(union.get_children().order_by("lft"))
+    stats = member_statistics(union, [union, *children], year=year)
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=union,
+        obj=union,
+        detail={"report": "member_statistics", "year": year},
+    )
+    filename = f"会员人数统计表-{union.name}-{year}.xlsx"
+    return _download(statistics_workbook(stats[0], stats[1:], year=year), filename)
+
+
+@login_required
+def set_targets(request, pk):
+    union = _union(request, pk)
+    if not can_set_targets_below(request.user, union):
+        raise Http404
+    campaign = _campaign(request)
+    if campaign is None:
+        messages.error(request, _("还没有采集行动，无法下达目标任务数。"))
+        return redirect("progress:union", pk=union.pk)
+    children = list(union.get_children().order_by("lft"))
+    targets = {t.union_id: t for t in Target.objects.filter(campaign=campaign, union__in=children)}
+    form = ChildTargetsForm(request.POST or None, children=children, targets=targets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = set_child_targets(
+                campaign=campaign, parent=union, targets=form.targets(), by=request.user
+            )
+        except TargetError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(request, _("已保存，%(n)d 个目标任务数有变动。") % {"n": changed})
+            url = reverse("progress:union", kwargs={"pk": union.pk})
+            return redirect(f"{url}?campaign={campaign.pk}")
+    own = Target.objects.filter(campaign=campaign, union=union).first()
+    return render(
+        request,
+        "unions/set_targets.html",
+        {"union": union, "campaign": campaign, "form": form, "own_target": own},
+    )
+
+
+def _download(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = _attachment(filename)
+    return response
+
+
+def _attachment(filename: str) -> str:
+    return f"attachment; filename=\"progress.xlsx\"; filename*=UTF-8''{quote(filename)}"
