@@ -11,7 +11,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from unions.access import subtree_q
@@ -39,7 +40,7 @@ class Line:
 
     union: Union
     members: int
-    added_this_week: int
+    week_ago: int | None = None  # from the daily snapshot of seven days ago
     target: int | None = None
     required_share: float = 0.0
 
@@ -48,6 +49,11 @@ class Line:
         if not self.target:
             return None
         return round(self.members / self.target, 4)
+
+    @property
+    def added_this_week(self) -> int | None:
+        """Net growth over the last seven days (None without the snapshot to compare)."""
+        return None if self.week_ago is None else self.members - self.week_ago
 
     @property
     def rate_percent(self) -> float | None:
@@ -132,40 +138,73 @@ class RangeSums:
 
     def __init__(self, rows, *, width: int):
         """`rows`: (lft, figure_1, …, figure_width) sorted by lft."""
-        self._lfts: list[int] = []
-        columns: list[list[int]] = [[] for _ in range(width)]
-        for lft, *figures in rows:
-            self._lfts.append(lft)
-            for column, value in zip(columns, figures, strict=True):
-                column.append(value)
-        self._prefix = [[0, *accumulate(column)] for column in columns]
+        columns = list(zip(*rows, strict=True)) or [()] * (width + 1)
+        self._lfts: list[int] = list(columns[0])
+        self._prefix = [[0, *accumulate(column)] for column in columns[1:]]
+
+    @property
+    def lfts(self) -> list[int]:
+        return self._lfts
+
+    def prefix(self, column: int) -> list[int]:
+        return self._prefix[column]
+
+    def span(self, lft: int, rght: int) -> tuple[int, ...]:
+        lo = bisect_left(self._lfts, lft)
+        hi = bisect_right(self._lfts, rght)
+        return tuple(p[hi] - p[lo] for p in self._prefix)
 
     def sums(self, union: Union) -> tuple[int, ...]:
-        lo = bisect_left(self._lfts, union.lft)
-        hi = bisect_right(self._lfts, union.rght)
-        return tuple(p[hi] - p[lo] for p in self._prefix)
+        return self.span(union.lft, union.rght)
+
+
+def target_holders(root: Union, campaign: Campaign | None) -> list[tuple[int, int, int, int]]:
+    """(union id, lft, rght, member target) of every union of the subtree with a target."""
+    if campaign is None:
+        return []
+    rows = (
+        Target.objects.filter(subtree_q(root, "union"), campaign=campaign)
+        .order_by()
+        .values_list("union_id", "union__lft", "union__rght", "members")
+    )
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:  # plain tuples: there may be thousands
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 class SubtreeCounts(RangeSums):
-    """Active members per union of `root`'s subtree, and how many arrived since `since`."""
+    """Active members of any union in `root`'s subtree, from one grouped query.
 
-    def __init__(self, root: Union, *, since: datetime.datetime):
+    Members are counted per union id straight from the partial index on active members
+    (PostgreSQL aggregates that without touching the table), and only the few thousand
+    per-union rows are then joined to the unions for their `lft`. Totals of any union of
+    the subtree are then range sums, in memory.
+    """
+
+    def __init__(self, root: Union):
         from members.models import Member
 
-        super().__init__(
-            Member.objects.filter(subtree_q(root, "union"), status=Member.Status.ACTIVE)
-            .values("union__lft")
-            .annotate(n=Count("*"), new=Count("id", filter=Q(created_at__gte=since)))
-            .order_by("union__lft")
-            .values_list("union__lft", "n", "new"),
-            width=2,
+        per_union = Member.objects.filter(status=Member.Status.ACTIVE)
+        if root.lft != 1:  # a whole tree needs no filter before grouping
+            per_union = per_union.filter(
+                union_id__in=Union.objects.filter(subtree_q(root)).values("pk")
+            )
+        inner, params = (
+            per_union.values("union_id").annotate(n=Count("*")).order_by().query.sql_with_params()
         )
+        unions = connection.ops.quote_name(Union._meta.db_table)
+        # `inner` is Django's own compiled SQL; every value is a parameter.
+        sql = (
+            f"SELECT u.lft, c.n FROM ({inner}) c JOIN {unions} u ON u.id = c.union_id"  # noqa: S608
+            " WHERE u.tree_id = %s AND u.lft BETWEEN %s AND %s ORDER BY u.lft"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, root.tree_id, root.lft, root.rght])
+            super().__init__(cursor.fetchall(), width=1)
 
     def members(self, union: Union) -> int:
         return self.sums(union)[0]
-
-    def added(self, union: Union) -> int:
-        return self.sums(union)[1]
 
 
 def union_progress(
@@ -177,47 +216,49 @@ def union_progress(
 ) -> Progress:
     """Progress of `union` and its direct children in `campaign` (default: the current one).
 
-    Four queries (five when the current campaign is looked up), whatever the tree size.
+    Five queries (six when the current campaign is looked up), whatever the tree size:
+    the subtree's targets, the grouped member counts, the children, last week's
+    snapshots of the node and the children, the laggards' names.
     """
     today = today or timezone.localdate()
     if campaign is None:
         campaign = current_campaign()
-    counts = SubtreeCounts(union, since=timezone.now() - WEEK)
     share = pace(campaign, today) if campaign else 0.0
+    holders = target_holders(union, campaign)
+    counts = SubtreeCounts(union)
+    targets = {pk: target for pk, _lft, _rght, target in holders}
+    children = list(union.get_children().order_by("lft"))
+    week_ago = dict(
+        DailySnapshot.objects.filter(union__in=[union, *children], on=today - WEEK).values_list(
+            "union_id", "members"
+        )
+    )
 
-    def line(u: Union, target: int | None) -> Line:
+    def line(u: Union) -> Line:
         return Line(
             union=u,
             members=counts.members(u),
-            added_this_week=counts.added(u),
-            target=target,
+            week_ago=week_ago.get(u.pk),
+            target=targets.get(u.pk),
             required_share=share,
         )
 
-    children = list(union.get_children().order_by("lft"))
-    targets: dict[int, Target] = {}
-    if campaign is not None:
-        targets = {
-            t.union_id: t
-            for t in Target.objects.filter(subtree_q(union, "union"), campaign=campaign)
-            .select_related("union")
-            .order_by()
-        }
-
-    def target_of(u: Union) -> int | None:
-        t = targets.get(u.pk)
-        return t.members if t else None
-
     progress = Progress(
-        node=line(union, target_of(union)),
-        campaign=campaign,
-        today=today,
-        children=[line(c, target_of(c)) for c in children],
+        node=line(union), campaign=campaign, today=today, children=[line(c) for c in children]
     )
-    below = [line(t.union, t.members) for t in targets.values() if t.union_id != union.pk]
-    laggards = [lag for lag in below if lag.behind]
-    laggards.sort(key=lambda lag: (lag.rate or 0, -(lag.gap or 0)))
-    progress.laggards = laggards[:laggard_limit]
+
+    # Laggards anywhere below: every target holder whose subtree is behind the pace.
+    lfts, prefix = counts.lfts, counts.prefix(0)
+    behind = []
+    for pk, lft, rght, target in holders:
+        if pk != union.pk and target:
+            members = prefix[bisect_right(lfts, rght)] - prefix[bisect_left(lfts, lft)]
+            if members < target * share:
+                behind.append((members / target, members - target, pk))
+    worst = [pk for *_order, pk in sorted(behind)[:laggard_limit]]
+    if worst:
+        by_pk = Union.objects.in_bulk(worst)
+        progress.laggards = [line(by_pk[pk]) for pk in worst]
     return progress
 
 

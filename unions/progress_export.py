@@ -59,7 +59,7 @@ def progress_workbook(progress: Progress) -> bytes:
         "完成率",
         "差额（人）",
         "按进度应采集（人）",
-        "近7天新增（人）",
+        "本周新增（人）",
         "进度",
     ]
     rows = []
@@ -87,7 +87,7 @@ def progress_workbook(progress: Progress) -> bytes:
             "",
             "",
             "",
-            sum(c.added_this_week for c in progress.children),
+            sum(c.added_this_week or 0 for c in progress.children),
             "",
         ]
     )

@@ -73,11 +73,20 @@ def test_progress_counts_active_members_of_the_whole_subtree_only(tree, campaign
     }
 
 
-def test_members_added_this_week(tree, campaign, make_member):
+def test_members_added_this_week_against_the_snapshot_of_a_week_ago(tree, campaign, make_member):
     members(make_member, tree["school"], 2)
-    make_member(tree["school"], created_at=timezone.now() - datetime.timedelta(days=30))
-    progress = union_progress(tree["county"], campaign=campaign)
-    assert (progress.node.members, progress.node.added_this_week) == (3, 2)
+    take_daily_snapshots(on=TODAY - datetime.timedelta(days=7))
+    members(make_member, tree["school"], 3)
+    make_member(tree["group"])
+    take_daily_snapshots(on=TODAY - datetime.timedelta(days=6))  # not the one compared with
+
+    progress = union_progress(tree["county"], campaign=campaign, today=TODAY)
+
+    assert (progress.node.members, progress.node.added_this_week) == (6, 4)
+    by_name = {c.union.name: c.added_this_week for c in progress.children}
+    assert by_name == {"漳江街道办事处工会联合会": 1, "桃源一中工会": 3}
+    no_history = union_progress(tree["county"], campaign=campaign, today=TODAY.replace(year=2018))
+    assert no_history.node.added_this_week is None
 
 
 def test_progress_takes_a_fixed_number_of_queries(
@@ -85,10 +94,11 @@ def test_progress_takes_a_fixed_number_of_queries(
 ):
     def measure():
         county = Union.objects.get(pk=tree["county"].pk)
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(5):  # unions+targets, counts, children, week, laggards
             return union_progress(county, campaign=campaign)
 
     members(make_member, tree["group"], 2)
+    Target.objects.create(campaign=campaign, union=tree["base"], members=100)
     small = measure()
     town = Union.objects.get(pk=tree["town"].pk)
     for i in range(20):
@@ -98,7 +108,8 @@ def test_progress_takes_a_fixed_number_of_queries(
         town.refresh_from_db()
     big = measure()
     assert (small.node.members, big.node.members) == (2, 22)
-    assert len(big.laggards) == 10  # every new union is behind; the ten worst are shown
+    assert len(small.laggards) == 1
+    assert len(big.laggards) == 10  # 21 are behind; the ten worst are shown
 
 
 def test_command_json(tree, campaign, make_member, capsys):
