@@ -1,8 +1,11 @@
 """Progress dashboard: every role sees the progress of its own subtree; 管理员 set the
 targets of the children of any union in their subtree."""
 
+import tempfile
+from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -10,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from unions import audit
 from unions.access import get_in_scope, unions_for, user_root
@@ -18,7 +22,8 @@ from unions.progress import current_campaign, trend, union_progress
 from unions.progress_export import progress_workbook, statistics_workbook
 from unions.statistics import member_statistics
 from unions.target_forms import ChildTargetsForm
-from unions.targets import TargetError, can_set_targets_below, set_child_targets
+from unions.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
+from unions.targets_sheet import SheetUnreadable
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -112,12 +117,17 @@ def statistics_xlsx(request, pk):
     return _download(statistics_workbook(stats[0], stats[1:], year=year), filename)
 
 
-@login_required
-def set_targets(request, pk):
+def _target_setting(request, pk):
+    """The union whose children get targets, and the campaign; 404 unless a 管理员 above."""
     union = _union(request, pk)
     if not can_set_targets_below(request.user, union):
         raise Http404
-    campaign = _campaign(request)
+    return union, _campaign(request)
+
+
+@login_required
+def set_targets(request, pk):
+    union, campaign = _target_setting(request, pk)
     if campaign is None:
         messages.error(request, _("还没有采集行动，无法下达目标任务数。"))
         return redirect("progress:union", pk=union.pk)
@@ -135,12 +145,63 @@ def set_targets(request, pk):
             messages.success(request, _("已保存，%(n)d 个目标任务数有变动。") % {"n": changed})
             url = reverse("progress:union", kwargs={"pk": union.pk})
             return redirect(f"{url}?campaign={campaign.pk}")
+    return _targets_page(request, union, campaign, form)
+
+
+def _targets_page(request, union, campaign, form, report=None, upload_error=""):
     own = Target.objects.filter(campaign=campaign, union=union).first()
     return render(
         request,
         "unions/set_targets.html",
-        {"union": union, "campaign": campaign, "form": form, "own_target": own},
+        {
+            "union": union,
+            "campaign": campaign,
+            "form": form,
+            "own_target": own,
+            "report": report,
+            "upload_error": upload_error,
+        },
     )
+
+
+@login_required
+@require_POST
+def import_targets_upload(request, pk):
+    """A target sheet (seed 001 attachment 1) for units below this union; read at once."""
+    union, campaign = _target_setting(request, pk)
+    if campaign is None:
+        raise Http404
+    upload = request.FILES.get("sheet")
+    report, error = None, ""
+    if upload is None:
+        error = _("请选择要导入的目标任务表（xlsx、xls 或 ods）。")
+    elif upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
+        error = _("文件超过 %(mb)d MB，目标任务表不应这么大。") % {"mb": settings.MAX_UPLOAD_MB}
+    else:
+        suffix = Path(upload.name).suffix.lower()[:8]
+        with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+            for chunk in upload.chunks():
+                tmp.write(chunk)
+            tmp.flush()
+            try:
+                report = import_targets(
+                    path=tmp.name,
+                    campaign_name=campaign.name,
+                    within=union,
+                    by=request.user,
+                )
+            except (SheetUnreadable, TargetError) as e:
+                error = e.message
+    if report is not None:
+        messages.success(
+            request,
+            _("已导入：新增 %(c)d 个、更新 %(u)d 个目标，%(n)d 个未变。")
+            % {"c": report.created, "u": report.updated, "n": report.unchanged},
+        )
+    children = list(union.get_children().order_by("lft"))
+    targets = {t.union_id: t for t in Target.objects.filter(campaign=campaign, union__in=children)}
+    form = ChildTargetsForm(children=children, targets=targets)
+    return _targets_page(request, union, campaign, form, report=report, upload_error=error)
 
 
 def _download(content: bytes, filename: str) -> HttpResponse:

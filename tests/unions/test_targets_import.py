@@ -154,3 +154,40 @@ def test_first_campaign_becomes_current_and_later_ones_keep_history(taoyuan, tmp
     county = taoyuan["county"]
     older = union_progress(county, campaign=Campaign.objects.get(name="2019年行动"))
     assert older.allocated == 37689
+
+
+def test_admin_uploads_the_target_sheet_in_the_browser(client, taoyuan, tmp_path, make_user):
+    from django.urls import reverse
+
+    from unions.models import User
+
+    campaign = Campaign.objects.create(
+        name=CAMPAIGN,
+        starts_on="2019-09-25",
+        deadline="2019-11-30",
+        is_current=True,
+    )
+    units = [*demo_data.COUNTY_UNITS, ("县委办工会联合", 50)]
+    path = seed_001_workbook(tmp_path / "附件1.xlsx", county_units=units)
+    url = reverse("progress:import_targets", args=[taoyuan["county"].pk])
+
+    client.force_login(make_user(taoyuan["county"], User.Role.COLLECTOR))
+    with open(path, "rb") as f:
+        assert client.post(url, {"sheet": f}).status_code == 404
+    assert not Target.objects.exists()
+
+    client.force_login(make_user(taoyuan["county"], User.Role.ADMIN))
+    with open(path, "rb") as f:
+        response = client.post(f"{url}?campaign={campaign.pk}", {"sheet": f})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "“县直”：28 个单位，目标合计 30979" in page
+    assert "县委办工会联合”在系统中找不到" in page
+    assert Target.objects.filter(campaign=campaign).count() == 55
+
+    # the county's own target cannot come in through its own sheet
+    path = seed_001_workbook(tmp_path / "own.xlsx", county_units=[(demo_data.COUNTY, 1)], towns=[])
+    with open(path, "rb") as f:
+        page = client.post(url, {"sheet": f}).content.decode()
+    assert "找不到" in page
+    assert not Target.objects.filter(union=taoyuan["county"]).exists()
