@@ -9,6 +9,7 @@ over those counts (prefix sums over `lft`, the MPTT ranges), computed in memory.
 import datetime
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate
 
 from django.db import connection
@@ -44,35 +45,35 @@ class Line:
     target: int | None = None
     required_share: float = 0.0
 
-    @property
+    @cached_property
     def rate(self) -> float | None:
         if not self.target:
             return None
         return round(self.members / self.target, 4)
 
-    @property
+    @cached_property
     def added_this_week(self) -> int | None:
         """Net growth over the last seven days (None without the snapshot to compare)."""
         return None if self.week_ago is None else self.members - self.week_ago
 
-    @property
+    @cached_property
     def rate_percent(self) -> float | None:
         return None if self.rate is None else round(self.rate * 100, 1)
 
-    @property
+    @cached_property
     def gap(self) -> int | None:
         return None if self.target is None else max(self.target - self.members, 0)
 
-    @property
+    @cached_property
     def expected(self) -> int | None:
         """Members the linear pace requires today."""
         return None if self.target is None else round(self.target * self.required_share)
 
-    @property
+    @cached_property
     def behind(self) -> bool:
         return self.target is not None and self.members < self.target * self.required_share
 
-    @property
+    @cached_property
     def has_children(self) -> bool:
         return self.union.rght - self.union.lft > 1
 
