@@ -362,15 +362,18 @@ def main() -> int:
             ("page", lambda u=union: client.get(reverse("progress:union", args=[u.pk]))),
         ):
             median, fastest, queries = timed(fn, args.runs)
-            worst = max(worst, median)
+            if kind == "page":  # the target is the page's server time
+                worst = max(worst, median)
             print(
                 f"{label + ' (' + format(size, ',') + ' unions) ' + kind:<42}{median:>10.1f}{fastest:>9.1f}{queries:>9}"
             )
     page = client.get(reverse("progress:union", args=[root.pk]))
     assert page.status_code == 200, (page.status_code, page.get("Location"))
     print(f"\nmembers counted at the root: {union_progress(root).node.members:,}")
+    load = os.getloadavg()
+    print(f"load average during the run: {load[0]:.1f} on {os.cpu_count()} CPUs")
     verdict = "meets" if worst <= TARGET_MS else "MISSES"
-    print(f"slowest median {worst:.1f} ms — {verdict} the {TARGET_MS} ms target")
+    print(f"slowest page median {worst:.1f} ms — {verdict} the {TARGET_MS} ms target")
     return 0 if worst <= TARGET_MS else 1
 
 

@@ -280,3 +280,29 @@ def test_only_admins_set_targets(client, tree, make_user, campaign, role):
     assert client.get(url).status_code == 404
     assert client.post(url, {f"members_{tree['town'].pk}": "5"}).status_code == 404
     assert not Target.objects.exists()
+
+
+def test_laggards_come_from_the_own_subtree_only(tree, campaign, make_member):
+    Target.objects.create(campaign=campaign, union=tree["sibling_base"], members=100)
+    Target.objects.create(campaign=campaign, union=tree["base"], members=100)
+    progress = union_progress(tree["county"], campaign=campaign, today=TODAY)
+    assert [lag.union for lag in progress.laggards] == [tree["base"]]
+
+
+def test_command_without_a_campaign_and_with_an_unknown_one(tree, make_member):
+    from django.core.management import CommandError
+
+    make_member(tree["school"])
+    out = io.StringIO()
+    call_command("progress", "--union", "桃源县总工会", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert (data["campaign"], data["target"], data["members"], data["unallocated"]) == (
+        None,
+        None,
+        1,
+        None,
+    )
+    with pytest.raises(CommandError, match="找不到采集行动"):
+        call_command("progress", "--union", "桃源县总工会", "--campaign", "没有这个行动")
+    with pytest.raises(CommandError, match="找不到工会组织"):
+        call_command("progress", "--union", "不存在的工会")
