@@ -40,6 +40,8 @@ def ensure_campaign(
         if deadline is None:
             raise TargetError(f"采集行动“{name}”不存在；新建时请用 --deadline 给出截止日期。")
         starts_on = starts_on or min(timezone.localdate(), deadline)
+        if starts_on > deadline:
+            raise TargetError(f"开始日期 {starts_on} 晚于截止日期 {deadline}。")
         campaign = Campaign.objects.create(name=name, deadline=deadline, starts_on=starts_on)
         if current_campaign() is None:
             make_current(campaign=campaign)
@@ -144,6 +146,7 @@ def import_targets(
     path: str | Path,
     campaign_name: str,
     deadline: datetime.date | None = None,
+    starts_on: datetime.date | None = None,
     within: Union | None = None,
     by: User | None = None,
     dry_run: bool = False,
@@ -155,7 +158,7 @@ def import_targets(
     same sheet changes nothing.
     """
     sheet = read_target_sheet(path)
-    campaign, created = ensure_campaign(name=campaign_name, deadline=deadline)
+    campaign, created = ensure_campaign(name=campaign_name, deadline=deadline, starts_on=starts_on)
     report = TargetImport(campaign=campaign, campaign_created=created, dry_run=dry_run)
     report.problems = list(sheet.problems)
     for s in sheet.sheets:

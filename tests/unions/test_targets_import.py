@@ -112,6 +112,26 @@ def test_same_name_in_two_places_needs_union_option(taoyuan, tmp_path):
     assert Target.objects.get(union__name="县教育工会").union.parent == taoyuan["county"]
 
 
+def test_campaign_start_and_deadline_from_the_command(taoyuan, tmp_path):
+    path = seed_001_workbook(tmp_path / "t.xlsx")
+    args = ["--campaign", CAMPAIGN, "--start", "2019-09-25", "--deadline", "2019-11-30"]
+    report = run_json("import_targets", str(path), *args)
+    assert report["campaign_created"] and report["deadline"] == "2019-11-30"
+    campaign = Campaign.objects.get()
+    assert (str(campaign.starts_on), campaign.is_current) == ("2019-09-25", True)
+    with pytest.raises(CommandError, match="晚于截止日期"):
+        call_command(
+            "import_targets",
+            str(path),
+            "--campaign",
+            "另一个",
+            "--start",
+            "2020-01-01",
+            "--deadline",
+            "2019-11-30",
+        )
+
+
 def test_new_campaign_needs_a_deadline(taoyuan, tmp_path):
     path = seed_001_workbook(tmp_path / "t.xlsx")
     with pytest.raises(CommandError, match="--deadline"):

@@ -27,17 +27,21 @@ class Command(BaseCommand):
             "--campaign", required=True, help="采集行动名称；不存在时需给出 --deadline"
         )
         parser.add_argument("--deadline", type=iso_date, help="截止日期 YYYY-MM-DD")
+        parser.add_argument(
+            "--start", type=iso_date, help="新建采集行动的开始日期 YYYY-MM-DD（默认今天）"
+        )
         parser.add_argument("--union", help="只在这个工会的下级中匹配单位名称（代码或名称）")
         parser.add_argument("--dry-run", action="store_true", help="只检查，不写入")
         parser.add_argument("--json", action="store_true", help="输出 JSON")
 
-    def handle(self, *args, file, campaign, deadline, union, dry_run, json, **options):
+    def handle(self, *args, file, campaign, deadline, start, union, dry_run, json, **options):
         try:
             within = resolve_union(union) if union else None
             report = import_targets(
                 path=file,
                 campaign_name=campaign,
                 deadline=deadline,
+                starts_on=start,
                 within=within,
                 dry_run=dry_run,
             )
