@@ -75,3 +75,35 @@ def test_admin_sets_a_childs_target_in_the_browser(page, login, tree, make_user,
     expect(page.locator(".alert-success")).to_contain_text("1 个目标任务数有变动")
     expect(page.get_by_test_id("allocation")).to_contain_text("600")
     assert Target.objects.get().members == 600
+
+
+def test_admin_uploads_a_target_sheet_and_sees_what_was_not_imported(
+    page, login, tree, make_user, transactional_db, tmp_path
+):
+    from tests.unions.target_sheets import seed_001_workbook
+
+    today = timezone.localdate()
+    Campaign.objects.create(
+        name="采集行动",
+        starts_on=today,
+        deadline=today + datetime.timedelta(days=60),
+        is_current=True,
+    )
+    path = seed_001_workbook(
+        tmp_path / "目标.xlsx",
+        county_units=[("漳江街道办事处工会联合会", 600), ("桃源一中工会", 300)],
+        towns=[("漳江街道办事处工会联合", 200)],  # misspelt: reported, not guessed
+        county_total=1000,
+    )
+    make_user(tree["county"], User.Role.ADMIN, username="county_admin")
+    login("county_admin", PASSWORD)
+    page.goto("/progress/")
+    page.get_by_role("link", name="下达下级目标任务数").click()
+    page.get_by_label("目标任务表").set_input_files(str(path))
+    page.get_by_role("button", name="导入", exact=True).click()
+
+    report = page.get_by_test_id("import-report")
+    expect(report).to_contain_text("合计为 1000，但上面各行相加为 900")
+    expect(report).to_contain_text("“漳江街道办事处工会联合”在系统中找不到")
+    expect(page.get_by_label("桃源一中工会 会员目标数")).to_have_value("300")
+    assert sorted(Target.objects.values_list("members", flat=True)) == [300, 600]
