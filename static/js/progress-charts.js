@@ -6,16 +6,18 @@
   const bars = document.getElementById("bars");
   if (bars) {
     const chart = echarts.init(bars);
+    const many = data.names.length > 40; // scroll instead of squeezing hundreds of bars
     chart.setOption({
+      dataZoom: many ? [{ type: "slider", yAxisIndex: 0, startValue: 0, endValue: 39, right: 0 }, { type: "inside", yAxisIndex: 0 }] : [],
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { data: ["目标任务数", "已采集"] },
-      grid: { left: 8, right: 24, top: 32, bottom: 8, containLabel: true },
+      grid: { left: 8, right: many ? 40 : 24, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value" },
       yAxis: { type: "category", data: data.names, inverse: true, axisLabel: { width: 180, overflow: "truncate" } },
       series: [
         { name: "目标任务数", type: "bar", data: data.targets, itemStyle: { color: "#ced4da" } },
         {
-          name: "已采集", type: "bar",
+          name: "已采集", type: "bar", itemStyle: { color: "#198754" },
           data: data.members.map((value, i) => ({ value, itemStyle: { color: data.behind[i] ? "#dc3545" : "#198754" } })),
         },
       ],
@@ -31,7 +33,7 @@
     }
     chart.setOption({
       tooltip: { trigger: "axis" },
-      grid: { left: 8, right: 24, top: 24, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 72, top: 24, bottom: 8, containLabel: true },
       xAxis: { type: "time" },
       yAxis: { type: "value", min: 0, max: (v) => Math.max(v.max, data.target || 0) },
       series,
