@@ -249,10 +249,10 @@ def union_progress(
     )
 
     # Laggards anywhere below: every target holder whose subtree is behind the pace.
-    lfts, prefix = counts.lfts, counts.prefix(0)
+    lfts, prefix, own_pk = counts.lfts, counts.prefix(0), union.pk
     behind = []
     for pk, lft, rght, target in holders:
-        if pk != union.pk and target:
+        if target and pk != own_pk:
             members = prefix[bisect_right(lfts, rght)] - prefix[bisect_left(lfts, lft)]
             if members < target * share:
                 behind.append((members / target, members - target, pk))
