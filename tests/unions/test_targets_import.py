@@ -211,3 +211,28 @@ def test_admin_uploads_the_target_sheet_in_the_browser(client, taoyuan, tmp_path
         page = client.post(url, {"sheet": f}).content.decode()
     assert "找不到" in page
     assert not Target.objects.filter(union=taoyuan["county"]).exists()
+
+
+def test_a_sheet_without_the_target_header_is_refused_in_chinese(taoyuan, tmp_path):
+    wb = Workbook()
+    wb.active.append(["姓名", "证件号码"])
+    wb.save(tmp_path / "花名册.xlsx")
+    with pytest.raises(CommandError, match="没有找到表头“单位”和“会员信息采集（人）”"):
+        call_command(
+            "import_targets",
+            str(tmp_path / "花名册.xlsx"),
+            "--campaign",
+            CAMPAIGN,
+            "--deadline",
+            "2019-11-30",
+        )
+    (tmp_path / "not-a-sheet.xlsx").write_text("hello")
+    with pytest.raises(CommandError, match="无法读取文件"):
+        call_command(
+            "import_targets",
+            str(tmp_path / "not-a-sheet.xlsx"),
+            "--campaign",
+            CAMPAIGN,
+            "--deadline",
+            "2019-11-30",
+        )
