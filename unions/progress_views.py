@@ -63,6 +63,7 @@ def union_page(request, pk):
         "behind": [c.behind for c in progress.children],
         "trend": points,
         "target": progress.node.target,
+        "labels": {"target": _("目标任务数"), "members": _("已采集"), "goal": _("目标")},
     }
     root = user_root(request.user)
     ancestors = [

@@ -3,6 +3,7 @@
   const source = document.getElementById("chart-data");
   if (!source || typeof echarts === "undefined") return;
   const data = JSON.parse(source.textContent);
+  const label = data.labels;
   const bars = document.getElementById("bars");
   if (bars) {
     const chart = echarts.init(bars);
@@ -10,14 +11,14 @@
     chart.setOption({
       dataZoom: many ? [{ type: "slider", yAxisIndex: 0, startValue: 0, endValue: 39, right: 0 }, { type: "inside", yAxisIndex: 0 }] : [],
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { data: ["目标任务数", "已采集"] },
+      legend: { data: [label.target, label.members] },
       grid: { left: 8, right: many ? 40 : 24, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "value" },
       yAxis: { type: "category", data: data.names, inverse: true, axisLabel: { width: 180, overflow: "truncate" } },
       series: [
-        { name: "目标任务数", type: "bar", data: data.targets, itemStyle: { color: "#ced4da" } },
+        { name: label.target, type: "bar", data: data.targets, itemStyle: { color: "#ced4da" } },
         {
-          name: "已采集", type: "bar", itemStyle: { color: "#198754" },
+          name: label.members, type: "bar", itemStyle: { color: "#198754" },
           data: data.members.map((value, i) => ({ value, itemStyle: { color: data.behind[i] ? "#dc3545" : "#198754" } })),
         },
       ],
@@ -27,9 +28,9 @@
   const trend = document.getElementById("trend");
   if (trend) {
     const chart = echarts.init(trend);
-    const series = [{ name: "已采集", type: "line", smooth: true, data: data.trend, areaStyle: { opacity: 0.1 } }];
+    const series = [{ name: label.members, type: "line", smooth: true, data: data.trend, areaStyle: { opacity: 0.1 } }];
     if (data.target) {
-      series[0].markLine = { symbol: "none", data: [{ yAxis: data.target, name: "目标" }], label: { formatter: "目标 {c}" } };
+      series[0].markLine = { symbol: "none", data: [{ yAxis: data.target, name: label.goal }], label: { formatter: label.goal + " {c}" } };
     }
     chart.setOption({
       tooltip: { trigger: "axis" },
