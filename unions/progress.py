@@ -43,7 +43,13 @@ class Line:
     members: int
     week_ago: int | None = None  # from the daily snapshot of seven days ago
     target: int | None = None
+    organisations_target: int | None = None
     required_share: float = 0.0
+
+    @cached_property
+    def organisations(self) -> int:
+        """工会组织 registered below this union (its MPTT range holds them all)."""
+        return (self.union.rght - self.union.lft - 1) // 2
 
     @cached_property
     def rate(self) -> float | None:
@@ -89,6 +95,8 @@ class Line:
             "expected": self.expected,
             "behind": self.behind,
             "added_this_week": self.added_this_week,
+            "organisations": self.organisations,
+            "organisations_target": self.organisations_target,
         }
 
 
@@ -128,6 +136,8 @@ class Progress:
             "gap": self.node.gap,
             "behind": self.node.behind,
             "added_this_week": self.node.added_this_week,
+            "organisations": self.node.organisations,
+            "organisations_target": self.node.organisations_target,
             "allocated": self.allocated,
             "unallocated": self.unallocated,
             "children": [c.as_json() for c in self.children],
@@ -159,14 +169,16 @@ class RangeSums:
         return self.span(union.lft, union.rght)
 
 
-def target_holders(root: Union, campaign: Campaign | None) -> list[tuple[int, int, int, int]]:
-    """(union id, lft, rght, member target) of every union of the subtree with a target."""
+def target_holders(
+    root: Union, campaign: Campaign | None
+) -> list[tuple[int, int, int, int, int | None]]:
+    """(union id, lft, rght, member target, organisations target) of every target holder."""
     if campaign is None:
         return []
     rows = (
         Target.objects.filter(subtree_q(root, "union"), campaign=campaign)
         .order_by()
-        .values_list("union_id", "union__lft", "union__rght", "members")
+        .values_list("union_id", "union__lft", "union__rght", "members", "organisations")
     )
     sql, params = rows.query.sql_with_params()
     with connection.cursor() as cursor:  # plain tuples: there may be thousands
@@ -227,7 +239,7 @@ def union_progress(
     share = pace(campaign, today) if campaign else 0.0
     holders = target_holders(union, campaign)
     counts = SubtreeCounts(union)
-    targets = {pk: target for pk, _lft, _rght, target in holders}
+    targets = {pk: (members, orgs) for pk, _lft, _rght, members, orgs in holders}
     children = list(union.get_children().order_by("lft"))
     week_ago = dict(
         DailySnapshot.objects.filter(union__in=[union, *children], on=today - WEEK).values_list(
@@ -240,7 +252,8 @@ def union_progress(
             union=u,
             members=counts.members(u),
             week_ago=week_ago.get(u.pk),
-            target=targets.get(u.pk),
+            target=targets.get(u.pk, (None, None))[0],
+            organisations_target=targets.get(u.pk, (None, None))[1],
             required_share=share,
         )
 
@@ -251,7 +264,7 @@ def union_progress(
     # Laggards anywhere below: every target holder whose subtree is behind the pace.
     lfts, prefix, own_pk = counts.lfts, counts.prefix(0), union.pk
     behind = []
-    for pk, lft, rght, target in holders:
+    for pk, lft, rght, target, _orgs in holders:
         if target and pk != own_pk:
             members = prefix[bisect_right(lfts, rght)] - prefix[bisect_left(lfts, lft)]
             if members < target * share:

@@ -61,6 +61,8 @@ def progress_workbook(progress: Progress) -> bytes:
         "按进度应采集（人）",
         "本周新增（人）",
         "进度",
+        "下级组织（个）",
+        "组织目标数（个）",
     ]
     rows = []
     for i, line in enumerate(progress.children, 1):
@@ -76,6 +78,8 @@ def progress_workbook(progress: Progress) -> bytes:
                 line.expected,
                 line.added_this_week,
                 status,
+                line.organisations,
+                line.organisations_target,
             ]
         )
     rows.append(
@@ -88,6 +92,8 @@ def progress_workbook(progress: Progress) -> bytes:
             "",
             "",
             sum(c.added_this_week or 0 for c in progress.children),
+            "",
+            "",
             "",
         ]
     )
@@ -102,17 +108,19 @@ def progress_workbook(progress: Progress) -> bytes:
             node.expected,
             node.added_this_week,
             "落后" if node.behind else "",
+            node.organisations,
+            node.organisations_target,
         ]
     )
     if progress.unallocated is not None:
-        rows.append(["", "未分解到下级的目标数", progress.unallocated, "", "", "", "", "", ""])
+        rows.append(["", "未分解到下级的目标数", progress.unallocated, *[""] * 8])
     _table(
         ws,
         f"{node.union.name}会员实名制信息采集进度通报",
         subtitle,
         header,
         rows,
-        [6, 36, 12, 12, 10, 12, 14, 12, 8],
+        [6, 36, 12, 12, 10, 12, 14, 12, 8, 12, 12],
     )
     for r, line in enumerate(progress.children, 4):
         if line.behind:

@@ -114,7 +114,7 @@ def test_progress_takes_a_fixed_number_of_queries(
 
 def test_command_json(tree, campaign, make_member, capsys):
     Target.objects.create(campaign=campaign, union=tree["county"], members=100)
-    Target.objects.create(campaign=campaign, union=tree["town"], members=60)
+    Target.objects.create(campaign=campaign, union=tree["town"], members=60, organisations=3)
     members(make_member, tree["base"], 2)
     out = io.StringIO()
     call_command("progress", "--union", tree["county"].system_code, "--json", stdout=out)
@@ -134,6 +134,7 @@ def test_command_json(tree, campaign, make_member, capsys):
         "rate": round(2 / 60, 4),
         "behind": True,  # the campaign's deadline has long passed
     }
+    assert (town["organisations"], town["organisations_target"]) == (2, 3)  # base and group
 
 
 def test_snapshots_are_idempotent_per_day(tree, campaign, make_member):
