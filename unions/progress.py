@@ -241,11 +241,7 @@ def union_progress(
     counts = SubtreeCounts(union)
     targets = {pk: (members, orgs) for pk, _lft, _rght, members, orgs in holders}
     children = list(union.get_children().order_by("lft"))
-    week_ago = dict(
-        DailySnapshot.objects.filter(union__in=[union, *children], on=today - WEEK).values_list(
-            "union_id", "members"
-        )
-    )
+    week_ago = snapshot_members([union, *children], on=today - WEEK)
 
     def line(u: Union) -> Line:
         return Line(
@@ -274,6 +270,12 @@ def union_progress(
         by_pk = Union.objects.in_bulk(worst)
         progress.laggards = [line(by_pk[pk]) for pk in worst]
     return progress
+
+
+def snapshot_members(unions: list[Union], *, on: datetime.date) -> dict[int, int]:
+    """{union id: members of its subtree} from the snapshots of day `on` (missing: absent)."""
+    rows = DailySnapshot.objects.filter(union__in=unions, on=on).values_list("union_id", "members")
+    return dict(rows)
 
 
 def trend(union: Union, *, campaign: Campaign | None, days: int = 90) -> list[tuple[str, int]]:

@@ -41,7 +41,14 @@ def _pct(rate: float | None) -> str:
     return "" if rate is None else f"{rate:.1%}"
 
 
-def progress_workbook(progress: Progress) -> bytes:
+def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None = None) -> bytes:
+    """`month_start`: {union id: members} at the start of the month, for 本月新增."""
+    month_start = month_start or {}
+
+    def this_month(line):
+        start = month_start.get(line.union.pk)
+        return None if start is None else line.members - start
+
     node, campaign = progress.node, progress.campaign
     wb = Workbook()
     ws = wb.active
@@ -60,6 +67,7 @@ def progress_workbook(progress: Progress) -> bytes:
         "差额（人）",
         "按进度应采集（人）",
         "本周新增（人）",
+        "本月新增（人）",
         "进度",
         "下级组织（个）",
         "组织目标数（个）",
@@ -77,6 +85,7 @@ def progress_workbook(progress: Progress) -> bytes:
                 line.gap,
                 line.expected,
                 line.added_this_week,
+                this_month(line),
                 status,
                 line.organisations,
                 line.organisations_target,
@@ -92,6 +101,7 @@ def progress_workbook(progress: Progress) -> bytes:
             "",
             "",
             sum(c.added_this_week or 0 for c in progress.children),
+            sum(this_month(c) or 0 for c in progress.children),
             "",
             "",
             "",
@@ -107,20 +117,21 @@ def progress_workbook(progress: Progress) -> bytes:
             node.gap,
             node.expected,
             node.added_this_week,
+            this_month(node),
             "落后" if node.behind else "",
             node.organisations,
             node.organisations_target,
         ]
     )
     if progress.unallocated is not None:
-        rows.append(["", "未分解到下级的目标数", progress.unallocated, *[""] * 8])
+        rows.append(["", "未分解到下级的目标数", progress.unallocated, *[""] * 9])
     _table(
         ws,
         f"{node.union.name}会员实名制信息采集进度通报",
         subtitle,
         header,
         rows,
-        [6, 36, 12, 12, 10, 12, 14, 12, 8, 12, 12],
+        [6, 36, 12, 12, 10, 12, 14, 12, 12, 8, 12, 12],
     )
     for r, line in enumerate(progress.children, 4):
         if line.behind:

@@ -1,6 +1,7 @@
 """Progress dashboard: every role sees the progress of its own subtree; 管理员 set the
 targets of the children of any union in their subtree."""
 
+import datetime
 import tempfile
 from pathlib import Path
 from urllib.parse import quote
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 from unions import audit
 from unions.access import get_in_scope, unions_for, user_root
 from unions.models import AuditEntry, Campaign, Target
-from unions.progress import current_campaign, trend, union_progress
+from unions.progress import current_campaign, snapshot_members, trend, union_progress
 from unions.progress_export import progress_workbook, statistics_workbook
 from unions.statistics import member_statistics
 from unions.target_forms import ChildTargetsForm
@@ -97,8 +98,13 @@ def report_xlsx(request, pk):
         obj=union,
         detail={"report": "progress", "campaign": campaign.name if campaign else None},
     )
+    # The snapshot taken on the last evening of the previous month: this month's growth.
+    month_start = snapshot_members(
+        [union, *(c.union for c in progress.children)],
+        on=progress.today.replace(day=1) - datetime.timedelta(days=1),
+    )
     filename = f"进度通报-{union.name}-{progress.today:%Y%m%d}.xlsx"
-    return _download(progress_workbook(progress), filename)
+    return _download(progress_workbook(progress, month_start=month_start), filename)
 
 
 @login_required

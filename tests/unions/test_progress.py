@@ -222,13 +222,21 @@ def test_report_download_is_audited_and_lists_children(
 ):
     Target.objects.create(campaign=campaign, union=tree["town"], members=10)
     make_member(tree["group"])
+    last_month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    take_daily_snapshots(on=last_month)
+    make_member(tree["base"])
+    make_member(tree["base"])
     client.force_login(county_admin)
     response = client.get(reverse("progress:report_xlsx", args=[tree["county"].pk]))
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.content)).active
-    rows = {r[1]: r for r in ws.iter_rows(min_row=4, values_only=True)}
-    assert rows["漳江街道办事处工会联合会"][2:4] == (10, 1)
-    assert rows["漳江街道办事处工会联合会"][8] == "落后"
+    header = [c.value for c in ws[3]]
+    rows = {
+        r[1]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=4, values_only=True)
+    }
+    town = rows["漳江街道办事处工会联合会"]
+    assert (town["目标任务数（人）"], town["已采集（人）"], town["进度"]) == (10, 3, "落后")
+    assert town["本月新增（人）"] == 2  # against the snapshot of the previous month's last day
     entry = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT)
     assert (entry.actor, entry.union, entry.detail["report"]) == (
         county_admin,
