@@ -230,3 +230,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# Progress (issue 6): a daily snapshot of every union's members for trend lines.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["unions.daily_snapshots"] = {
+    "task": "unions.tasks.daily_snapshots",
+    "schedule": crontab(hour=envint("SNAPSHOT_HOUR", 23), minute=50),
+}

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from unions.access import subtree_q
 from unions.models import Union
@@ -37,3 +37,32 @@ def subtree_member_counts(root: Union) -> dict[int, UnionCount]:
         if union.parent_id in counts and union.pk != root.pk:
             counts[union.parent_id].total += counts[union.pk].total
     return counts
+
+
+class UnionNotFound(Exception):
+    """A union reference that names no union, or several; `message` is Chinese."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def resolve_union(ref: str, *, within: Union | None = None) -> Union:
+    """A union by 统一社会信用代码, system code, id or exact name (which must be unique)."""
+    from unions.access import subtree_q
+
+    ref = ref.strip()
+    qs = Union.objects.all()
+    if within is not None:
+        qs = qs.filter(subtree_q(within))
+    lookup = Q(credit_code=ref.upper()) | Q(system_code=ref.upper()) | Q(name=ref)
+    if ref.isdigit():
+        lookup |= Q(pk=int(ref))
+    found = list(qs.filter(lookup)[:3])
+    if not found:
+        raise UnionNotFound(
+            f"找不到工会组织“{ref}”（可用统一社会信用代码、系统赋码或准确的工会名称）。"
+        )
+    if len(found) > 1:
+        raise UnionNotFound(f"“{ref}”对应多个工会组织，请改用统一社会信用代码或系统赋码。")
+    return found[0]

@@ -22,3 +22,20 @@ def test_seed_demo_builds_the_taoyuan_registry_once(db):
 
     call_command("seed_demo")
     assert Member.objects.count() == members  # a second run changes nothing
+
+
+def test_seed_demo_has_the_countys_campaign_and_targets(db):
+    from unions.access import subtree_q
+    from unions.models import Campaign
+    from unions.progress import union_progress
+
+    call_command("seed_demo", members=300)
+    campaign = Campaign.objects.get(is_current=True)
+    assert campaign.name == "2019年全县工会组织及会员实名制信息采集"
+    county = Union.objects.get(name=demo_data.COUNTY)
+    progress = union_progress(county, campaign=campaign)
+    assert (progress.node.target, progress.allocated, progress.unallocated) == (40000, 37689, 2311)
+    in_county = Member.objects.filter(subtree_q(county, "union"), status=Member.Status.ACTIVE)
+    assert progress.node.members == in_county.count()
+    assert progress.laggards, "the demo shows units behind the pace"
+    assert progress.node.added_this_week is not None  # snapshots back-filled for the trend

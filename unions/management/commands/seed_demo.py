@@ -3,13 +3,20 @@ import random
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from members import codes
 from members.models import Member, MembershipEvent
 from members.synthetic import person
 from unions import demo_data
-from unions.models import Union, Unit, User
+from unions.models import Campaign, Target, Union, Unit, User
+from unions.targets import make_current, take_daily_snapshots
 
+CAMPAIGN = "2019年全县工会组织及会员实名制信息采集"
+# The demo campaign runs around today, so its dashboard shows days left and a mix of
+# units on pace and behind; the members arrived over the last CAMPAIGN_DAYS_SO_FAR days.
+CAMPAIGN_DAYS_SO_FAR = 10
+CAMPAIGN_DAYS = 90
 DEMO_PASSWORD = "Gonghui@2026"  # noqa: S105 - printed in the README for the demo only
 
 # (username, union name, role, full name)
@@ -78,12 +85,16 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, members: int, seed: int, **options):
         if Union.objects.filter(name=demo_data.COUNTY).exists():
-            self.stdout.write("演示数据已存在，未做改动。")
+            if self._create_campaign():
+                self.stdout.write(f"已建立采集行动“{CAMPAIGN}”及目标任务数。")
+            else:
+                self.stdout.write("演示数据已存在，未做改动。")
             return
         rng = random.Random(seed)
         by_name = self._build_tree()
         self._create_accounts(by_name)
         created = self._create_members(by_name, rng, members)
+        self._create_campaign()
         self.stdout.write(
             self.style.SUCCESS(
                 f"已建立演示数据：{len(by_name)} 个工会组织，{len(DEMO_ACCOUNTS)} 个账号，{created} 名会员。"
@@ -113,6 +124,40 @@ class Command(BaseCommand):
         for union in by_name.values():
             union.refresh_from_db()
         return by_name
+
+    def _create_campaign(self) -> bool:
+        """The county's 40,000 from the city and seed 001's split among its 55 units."""
+        if Campaign.objects.filter(name=CAMPAIGN).exists():
+            return False
+        today = timezone.localdate()
+        starts_on = today - datetime.timedelta(days=CAMPAIGN_DAYS_SO_FAR)
+        campaign = Campaign.objects.create(
+            name=CAMPAIGN,
+            starts_on=starts_on,
+            deadline=starts_on + datetime.timedelta(days=CAMPAIGN_DAYS),
+        )
+        make_current(campaign=campaign)
+        county = Union.objects.get(name=demo_data.COUNTY)
+        city_admin = User.objects.filter(username="city_admin").first()
+        county_admin = User.objects.filter(username="county_admin").first()
+        targets = [
+            Target(
+                campaign=campaign, union=county, members=demo_data.COUNTY_TARGET, set_by=city_admin
+            )
+        ]
+        children = {c.name: c for c in county.get_children()}
+        for name, members in demo_data.COUNTY_UNITS + demo_data.TOWNS:
+            targets.append(
+                Target(
+                    campaign=campaign, union=children[name], members=members, set_by=county_admin
+                )
+            )
+        Target.objects.bulk_create(targets)
+        for days_ago in range(CAMPAIGN_DAYS_SO_FAR, -1, -1):
+            take_daily_snapshots(
+                on=today - datetime.timedelta(days=days_ago), from_registration=True
+            )
+        return True
 
     def _create_accounts(self, by_name: dict[str, Union]) -> None:
         for username, union_name, role, full_name in DEMO_ACCOUNTS:
@@ -168,6 +213,12 @@ class Command(BaseCommand):
                         extra={"籍贯": "湖南省桃源县"} if rng.random() < 0.3 else {},
                     )
                 )
+        arrival = random.Random(rng.random())  # separate, so the members stay the same
+        now = timezone.now()
+        for member in batch:
+            member.created_at = now - datetime.timedelta(
+                minutes=arrival.randrange(CAMPAIGN_DAYS_SO_FAR * 24 * 60)
+            )
         Member.objects.bulk_create(batch, batch_size=1000)
         MembershipEvent.objects.bulk_create(
             [

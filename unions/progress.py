@@ -1,0 +1,288 @@
+"""Collection progress of a union against its campaign targets.
+
+A fixed number of queries whatever the tree size: the active members of the
+subtree are counted per union in one grouped query (keyed by the union's `lft`),
+and every total — the node's, each child's, each laggard's — is then a range sum
+over those counts (prefix sums over `lft`, the MPTT ranges), computed in memory.
+"""
+
+import datetime
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import accumulate
+
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from unions.access import subtree_q
+from unions.models import Campaign, DailySnapshot, Target, Union
+
+WEEK = datetime.timedelta(days=7)
+
+
+def current_campaign() -> Campaign | None:
+    return Campaign.objects.filter(is_current=True).first()
+
+
+def pace(campaign: Campaign, today: datetime.date) -> float:
+    """Share of the target the deadline requires by `today`: linear from start to deadline."""
+    if today <= campaign.starts_on:
+        return 0.0
+    if today >= campaign.deadline:
+        return 1.0
+    return (today - campaign.starts_on).days / (campaign.deadline - campaign.starts_on).days
+
+
+@dataclass
+class Line:
+    """One row of the progress table: a union, its target and its subtree's members."""
+
+    union: Union
+    members: int
+    week_ago: int | None = None  # from the daily snapshot of seven days ago
+    target: int | None = None
+    organisations_target: int | None = None
+    required_share: float = 0.0
+
+    @cached_property
+    def organisations(self) -> int:
+        """工会组织 registered below this union (its MPTT range holds them all)."""
+        return (self.union.rght - self.union.lft - 1) // 2
+
+    @cached_property
+    def rate(self) -> float | None:
+        if not self.target:
+            return None
+        return round(self.members / self.target, 4)
+
+    @cached_property
+    def added_this_week(self) -> int | None:
+        """Net growth over the last seven days (None without the snapshot to compare)."""
+        return None if self.week_ago is None else self.members - self.week_ago
+
+    @cached_property
+    def rate_percent(self) -> float | None:
+        return None if self.rate is None else round(self.rate * 100, 1)
+
+    @cached_property
+    def gap(self) -> int | None:
+        return None if self.target is None else max(self.target - self.members, 0)
+
+    @cached_property
+    def expected(self) -> int | None:
+        """Members the linear pace requires today."""
+        return None if self.target is None else round(self.target * self.required_share)
+
+    @cached_property
+    def behind(self) -> bool:
+        return self.target is not None and self.members < self.target * self.required_share
+
+    @cached_property
+    def has_children(self) -> bool:
+        return self.union.rght - self.union.lft > 1
+
+    def as_json(self) -> dict:
+        return {
+            "union": self.union.name,
+            "id": self.union.pk,
+            "code": self.union.code,
+            "target": self.target,
+            "members": self.members,
+            "rate": self.rate,
+            "gap": self.gap,
+            "expected": self.expected,
+            "behind": self.behind,
+            "added_this_week": self.added_this_week,
+            "organisations": self.organisations,
+            "organisations_target": self.organisations_target,
+        }
+
+
+@dataclass
+class Progress:
+    node: Line
+    campaign: Campaign | None
+    today: datetime.date
+    children: list[Line] = field(default_factory=list)
+    laggards: list[Line] = field(default_factory=list)  # target holders anywhere below, behind
+
+    @property
+    def allocated(self) -> int:
+        return sum(c.target or 0 for c in self.children)
+
+    @property
+    def unallocated(self) -> int | None:
+        if self.node.target is None:
+            return None
+        return self.node.target - self.allocated
+
+    @property
+    def days_left(self) -> int | None:
+        if self.campaign is None:
+            return None
+        return max((self.campaign.deadline - self.today).days, 0)
+
+    def as_json(self) -> dict:
+        return {
+            "union": self.node.union.name,
+            "campaign": self.campaign.name if self.campaign else None,
+            "deadline": self.campaign.deadline.isoformat() if self.campaign else None,
+            "days_left": self.days_left,
+            "target": self.node.target,
+            "members": self.node.members,
+            "rate": self.node.rate,
+            "gap": self.node.gap,
+            "behind": self.node.behind,
+            "added_this_week": self.node.added_this_week,
+            "organisations": self.node.organisations,
+            "organisations_target": self.node.organisations_target,
+            "allocated": self.allocated,
+            "unallocated": self.unallocated,
+            "children": [c.as_json() for c in self.children],
+        }
+
+
+class RangeSums:
+    """Per-union figures keyed by `lft`, summable over any union's MPTT range in O(log n)."""
+
+    def __init__(self, rows, *, width: int):
+        """`rows`: (lft, figure_1, …, figure_width) sorted by lft."""
+        columns = list(zip(*rows, strict=True)) or [()] * (width + 1)
+        self._lfts: list[int] = list(columns[0])
+        self._prefix = [[0, *accumulate(column)] for column in columns[1:]]
+
+    @property
+    def lfts(self) -> list[int]:
+        return self._lfts
+
+    def prefix(self, column: int) -> list[int]:
+        return self._prefix[column]
+
+    def span(self, lft: int, rght: int) -> tuple[int, ...]:
+        lo = bisect_left(self._lfts, lft)
+        hi = bisect_right(self._lfts, rght)
+        return tuple(p[hi] - p[lo] for p in self._prefix)
+
+    def sums(self, union: Union) -> tuple[int, ...]:
+        return self.span(union.lft, union.rght)
+
+
+def target_holders(
+    root: Union, campaign: Campaign | None
+) -> list[tuple[int, int, int, int, int | None]]:
+    """(union id, lft, rght, member target, organisations target) of every target holder."""
+    if campaign is None:
+        return []
+    rows = (
+        Target.objects.filter(subtree_q(root, "union"), campaign=campaign)
+        .order_by()
+        .values_list("union_id", "union__lft", "union__rght", "members", "organisations")
+    )
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:  # plain tuples: there may be thousands
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class SubtreeCounts(RangeSums):
+    """Active members of any union in `root`'s subtree, from one grouped query.
+
+    Members are counted per union id straight from the partial index on active members
+    (PostgreSQL aggregates that without touching the table), and only the few thousand
+    per-union rows are then joined to the unions for their `lft`. Totals of any union of
+    the subtree are then range sums, in memory.
+    """
+
+    def __init__(self, root: Union):
+        from members.models import Member
+
+        per_union = Member.objects.filter(status=Member.Status.ACTIVE)
+        if root.lft != 1:  # a whole tree needs no filter before grouping
+            per_union = per_union.filter(
+                union_id__in=Union.objects.filter(subtree_q(root)).values("pk")
+            )
+        inner, params = (
+            per_union.values("union_id").annotate(n=Count("*")).order_by().query.sql_with_params()
+        )
+        unions = connection.ops.quote_name(Union._meta.db_table)
+        # `inner` is Django's own compiled SQL; every value is a parameter.
+        sql = (
+            f"SELECT u.lft, c.n FROM ({inner}) c JOIN {unions} u ON u.id = c.union_id"  # noqa: S608
+            " WHERE u.tree_id = %s AND u.lft BETWEEN %s AND %s ORDER BY u.lft"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, root.tree_id, root.lft, root.rght])
+            super().__init__(cursor.fetchall(), width=1)
+
+    def members(self, union: Union) -> int:
+        return self.sums(union)[0]
+
+
+def union_progress(
+    union: Union,
+    *,
+    campaign: Campaign | None = None,
+    today: datetime.date | None = None,
+    laggard_limit: int = 10,
+) -> Progress:
+    """Progress of `union` and its direct children in `campaign` (default: the current one).
+
+    Five queries (six when the current campaign is looked up), whatever the tree size:
+    the subtree's targets, the grouped member counts, the children, last week's
+    snapshots of the node and the children, the laggards' names.
+    """
+    today = today or timezone.localdate()
+    if campaign is None:
+        campaign = current_campaign()
+    share = pace(campaign, today) if campaign else 0.0
+    holders = target_holders(union, campaign)
+    counts = SubtreeCounts(union)
+    targets = {pk: (members, orgs) for pk, _lft, _rght, members, orgs in holders}
+    children = list(union.get_children().order_by("lft"))
+    week_ago = snapshot_members([union, *children], on=today - WEEK)
+
+    def line(u: Union) -> Line:
+        return Line(
+            union=u,
+            members=counts.members(u),
+            week_ago=week_ago.get(u.pk),
+            target=targets.get(u.pk, (None, None))[0],
+            organisations_target=targets.get(u.pk, (None, None))[1],
+            required_share=share,
+        )
+
+    progress = Progress(
+        node=line(union), campaign=campaign, today=today, children=[line(c) for c in children]
+    )
+
+    # Laggards anywhere below: every target holder whose subtree is behind the pace.
+    lfts, prefix, own_pk = counts.lfts, counts.prefix(0), union.pk
+    behind = []
+    for pk, lft, rght, target, _orgs in holders:
+        if target and pk != own_pk:
+            members = prefix[bisect_right(lfts, rght)] - prefix[bisect_left(lfts, lft)]
+            if members < target * share:
+                behind.append((members / target, members - target, pk))
+    worst = [pk for *_order, pk in sorted(behind)[:laggard_limit]]
+    if worst:
+        by_pk = Union.objects.in_bulk(worst)
+        progress.laggards = [line(by_pk[pk]) for pk in worst]
+    return progress
+
+
+def snapshot_members(unions: list[Union], *, on: datetime.date) -> dict[int, int]:
+    """{union id: members of its subtree} from the snapshots of day `on` (missing: absent)."""
+    rows = DailySnapshot.objects.filter(union__in=unions, on=on).values_list("union_id", "members")
+    return dict(rows)
+
+
+def trend(union: Union, *, campaign: Campaign | None, days: int = 90) -> list[tuple[str, int]]:
+    """(date, members) from the daily snapshots: the campaign's span, else the last `days`."""
+    qs = DailySnapshot.objects.filter(union=union)
+    if campaign is not None:
+        qs = qs.filter(on__gte=campaign.starts_on, on__lte=campaign.deadline)
+    else:
+        qs = qs.filter(on__gte=timezone.localdate() - datetime.timedelta(days=days))
+    return [(on.isoformat(), n) for on, n in qs.order_by("on").values_list("on", "members")]

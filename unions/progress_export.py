@@ -1,0 +1,196 @@
+"""The progress report (每月进度通报) and seed 000's statistics table as xlsx."""
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from unions.progress import Progress
+from unions.statistics import UnionStatistics
+
+BOLD = Font(bold=True)
+TITLE = Font(bold=True, size=14)
+LAGGING = PatternFill("solid", fgColor="F8D7DA")
+WRAP = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+
+def _put(ws, row: int, col: int, value):
+    cell = ws.cell(row=row, column=col, value=value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        cell.data_type = "s"  # text, never a formula a spreadsheet would run
+    return cell
+
+
+def _table(ws, title: str, subtitle: str, header: list[str], rows: list[list], widths: list[int]):
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    _put(ws, 1, 1, title).font = TITLE
+    _put(ws, 2, 1, subtitle)
+    for col, text in enumerate(header, 1):
+        cell = _put(ws, 3, col, text)
+        cell.font, cell.alignment = BOLD, WRAP
+    for r, values in enumerate(rows, 4):
+        for col, value in enumerate(values, 1):
+            _put(ws, r, col, value)
+    for col, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A4"
+
+
+def _pct(rate: float | None) -> str:
+    return "" if rate is None else f"{rate:.1%}"
+
+
+def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None = None) -> bytes:
+    """`month_start`: {union id: members} at the start of the month, for 本月新增."""
+    month_start = month_start or {}
+
+    def this_month(line):
+        start = month_start.get(line.union.pk)
+        return None if start is None else line.members - start
+
+    node, campaign = progress.node, progress.campaign
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "进度通报"
+    subtitle = (
+        f"采集行动：{campaign.name}；截止 {campaign.deadline:%Y年%m月%d日}，剩余 {progress.days_left} 天；"
+        if campaign
+        else "（没有当前采集行动）"
+    ) + f"统计日期：{progress.today:%Y年%m月%d日}"
+    header = [
+        "序号",
+        "单位",
+        "目标任务数（人）",
+        "已采集（人）",
+        "完成率",
+        "差额（人）",
+        "按进度应采集（人）",
+        "本周新增（人）",
+        "本月新增（人）",
+        "进度",
+        "下级组织（个）",
+        "组织目标数（个）",
+    ]
+    rows = []
+    for i, line in enumerate(progress.children, 1):
+        status = "落后" if line.behind else ("" if line.target is None else "正常")
+        rows.append(
+            [
+                i,
+                line.union.name,
+                line.target,
+                line.members,
+                _pct(line.rate),
+                line.gap,
+                line.expected,
+                line.added_this_week,
+                this_month(line),
+                status,
+                line.organisations,
+                line.organisations_target,
+            ]
+        )
+    rows.append(
+        [
+            "",
+            "合计",
+            progress.allocated,
+            sum(c.members for c in progress.children),
+            "",
+            "",
+            "",
+            sum(c.added_this_week or 0 for c in progress.children),
+            sum(this_month(c) or 0 for c in progress.children),
+            "",
+            "",
+            "",
+        ]
+    )
+    rows.append(
+        [
+            "",
+            f"{node.union.name}（本级及全部下级）",
+            node.target,
+            node.members,
+            _pct(node.rate),
+            node.gap,
+            node.expected,
+            node.added_this_week,
+            this_month(node),
+            "落后" if node.behind else "",
+            node.organisations,
+            node.organisations_target,
+        ]
+    )
+    if progress.unallocated is not None:
+        rows.append(["", "未分解到下级的目标数", progress.unallocated, *[""] * 9])
+    _table(
+        ws,
+        f"{node.union.name}会员实名制信息采集进度通报",
+        subtitle,
+        header,
+        rows,
+        [6, 36, 12, 12, 10, 12, 14, 12, 12, 8, 12, 12],
+    )
+    for r, line in enumerate(progress.children, 4):
+        if line.behind:
+            for col in range(1, len(header) + 1):
+                ws.cell(row=r, column=col).fill = LAGGING
+    return _save(wb)
+
+
+def statistics_workbook(
+    total: UnionStatistics, stats: list[UnionStatistics], *, year: int
+) -> bytes:
+    """`stats` per child; the 合计 row is `total`, the whole subtree including the union itself."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "会员人数统计表"
+    header = [
+        "序号",
+        "部门工会名称",
+        "会员数",
+        "本年度\n退休数",
+        "女会员数",
+        "享受\n职工福利数",
+        "只享受会员\n福利人数",
+    ]
+    rows = [
+        [
+            i,
+            s.union.name,
+            s.members,
+            s.retired_this_year,
+            s.women,
+            s.staff_welfare,
+            s.member_welfare_only,
+        ]
+        for i, s in enumerate(stats, 1)
+    ]
+    rows.append(
+        [
+            "",
+            "合计（含本级）",
+            total.members,
+            total.retired_this_year,
+            total.women,
+            total.staff_welfare,
+            total.member_welfare_only,
+        ]
+    )
+    _table(
+        ws,
+        f"{total.union.name}会员人数统计表（{year}年）",
+        "会员数含本年度退休会员；劳务派遣、临聘人员只享受会员福利，其余身份类别享受职工福利。",
+        header,
+        rows,
+        [6, 36, 10, 10, 10, 12, 12],
+    )
+    return _save(wb)
+
+
+def _save(wb: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from unions import progress_views as views
+
+app_name = "progress"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("<int:pk>/", views.union_page, name="union"),
+    path("<int:pk>/targets/", views.set_targets, name="set_targets"),
+    path("<int:pk>/targets/import/", views.import_targets_upload, name="import_targets"),
+    path("<int:pk>/report.xlsx", views.report_xlsx, name="report_xlsx"),
+    path("<int:pk>/statistics.xlsx", views.statistics_xlsx, name="statistics_xlsx"),
+]

@@ -1,0 +1,221 @@
+"""Progress dashboard: every role sees the progress of its own subtree; 管理员 set the
+targets of the children of any union in their subtree."""
+
+import datetime
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from unions import audit
+from unions.access import get_in_scope, unions_for, user_root
+from unions.models import AuditEntry, Campaign, Target
+from unions.progress import current_campaign, snapshot_members, trend, union_progress
+from unions.progress_export import progress_workbook, statistics_workbook
+from unions.statistics import member_statistics
+from unions.target_forms import ChildTargetsForm
+from unions.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
+from unions.targets_sheet import SheetUnreadable
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _union(request, pk):
+    return get_in_scope(unions_for(request.user), pk=pk)
+
+
+def _campaign(request) -> Campaign | None:
+    ref = request.GET.get("campaign")
+    if not ref:
+        return current_campaign()
+    return get_in_scope(Campaign.objects.all(), pk=ref)
+
+
+@login_required
+def dashboard(request):
+    root = user_root(request.user)
+    if root is None:
+        raise Http404
+    return redirect("progress:union", pk=root.pk)
+
+
+@login_required
+def union_page(request, pk):
+    union = _union(request, pk)
+    campaign = _campaign(request)
+    progress = union_progress(union, campaign=campaign)
+    points = trend(union, campaign=campaign)
+    today = progress.today.isoformat()
+    if not points or points[-1][0] != today:
+        points.append((today, progress.node.members))
+    chart = {
+        "names": [c.union.name for c in progress.children],
+        "targets": [c.target for c in progress.children],
+        "members": [c.members for c in progress.children],
+        "behind": [c.behind for c in progress.children],
+        "trend": points,
+        "target": progress.node.target,
+        "labels": {"target": _("目标任务数"), "members": _("已采集"), "goal": _("目标")},
+    }
+    root = user_root(request.user)
+    ancestors = [
+        a for a in union.get_ancestors() if a.lft >= root.lft and a.tree_id == root.tree_id
+    ]
+    return render(
+        request,
+        "unions/progress.html",
+        {
+            "union": union,
+            "progress": progress,
+            "campaign": campaign,
+            "campaigns": Campaign.objects.all(),
+            "ancestors": ancestors,
+            "chart": chart,
+            "can_set_targets": can_set_targets_below(request.user, union) and campaign is not None,
+            "query": f"?campaign={campaign.pk}" if campaign else "",
+        },
+    )
+
+
+@login_required
+def report_xlsx(request, pk):
+    union = _union(request, pk)
+    campaign = _campaign(request)
+    progress = union_progress(union, campaign=campaign)
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=union,
+        obj=union,
+        detail={"report": "progress", "campaign": campaign.name if campaign else None},
+    )
+    # The snapshot taken on the last evening of the previous month: this month's growth.
+    month_start = snapshot_members(
+        [union, *(c.union for c in progress.children)],
+        on=progress.today.replace(day=1) - datetime.timedelta(days=1),
+    )
+    filename = f"进度通报-{union.name}-{progress.today:%Y%m%d}.xlsx"
+    return _download(progress_workbook(progress, month_start=month_start), filename)
+
+
+@login_required
+def statistics_xlsx(request, pk):
+    union = _union(request, pk)
+    year = timezone.localdate().year
+    children = list(union.get_children().order_by("lft"))
+    stats = member_statistics(union, [union, *children], year=year)
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=union,
+        obj=union,
+        detail={"report": "member_statistics", "year": year},
+    )
+    filename = f"会员人数统计表-{union.name}-{year}.xlsx"
+    return _download(statistics_workbook(stats[0], stats[1:], year=year), filename)
+
+
+def _target_setting(request, pk):
+    """The union whose children get targets, and the campaign; 404 unless a 管理员 above."""
+    union = _union(request, pk)
+    if not can_set_targets_below(request.user, union):
+        raise Http404
+    return union, _campaign(request)
+
+
+@login_required
+def set_targets(request, pk):
+    union, campaign = _target_setting(request, pk)
+    if campaign is None:
+        messages.error(request, _("还没有采集行动，无法下达目标任务数。"))
+        return redirect("progress:union", pk=union.pk)
+    children = list(union.get_children().order_by("lft"))
+    targets = {t.union_id: t for t in Target.objects.filter(campaign=campaign, union__in=children)}
+    form = ChildTargetsForm(request.POST or None, children=children, targets=targets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = set_child_targets(
+                campaign=campaign, parent=union, targets=form.targets(), by=request.user
+            )
+        except TargetError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(request, _("已保存，%(n)d 个目标任务数有变动。") % {"n": changed})
+            url = reverse("progress:union", kwargs={"pk": union.pk})
+            return redirect(f"{url}?campaign={campaign.pk}")
+    return _targets_page(request, union, campaign, form)
+
+
+def _targets_page(request, union, campaign, form, report=None, upload_error=""):
+    own = Target.objects.filter(campaign=campaign, union=union).first()
+    return render(
+        request,
+        "unions/set_targets.html",
+        {
+            "union": union,
+            "campaign": campaign,
+            "form": form,
+            "own_target": own,
+            "report": report,
+            "upload_error": upload_error,
+        },
+    )
+
+
+@login_required
+@require_POST
+def import_targets_upload(request, pk):
+    """A target sheet (seed 001 attachment 1) for units below this union; read at once."""
+    union, campaign = _target_setting(request, pk)
+    if campaign is None:
+        raise Http404
+    upload = request.FILES.get("sheet")
+    report, error = None, ""
+    if upload is None:
+        error = _("请选择要导入的目标任务表（xlsx、xls 或 ods）。")
+    elif upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
+        error = _("文件超过 %(mb)d MB，目标任务表不应这么大。") % {"mb": settings.MAX_UPLOAD_MB}
+    else:
+        suffix = Path(upload.name).suffix.lower()[:8]
+        with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+            for chunk in upload.chunks():
+                tmp.write(chunk)
+            tmp.flush()
+            try:
+                report = import_targets(
+                    path=tmp.name,
+                    campaign_name=campaign.name,
+                    within=union,
+                    by=request.user,
+                )
+            except (SheetUnreadable, TargetError) as e:
+                error = e.message
+    if report is not None:
+        messages.success(
+            request,
+            _("已导入：新增 %(c)d 个、更新 %(u)d 个目标，%(n)d 个未变。")
+            % {"c": report.created, "u": report.updated, "n": report.unchanged},
+        )
+    children = list(union.get_children().order_by("lft"))
+    targets = {t.union_id: t for t in Target.objects.filter(campaign=campaign, union__in=children)}
+    form = ChildTargetsForm(children=children, targets=targets)
+    return _targets_page(request, union, campaign, form, report=report, upload_error=error)
+
+
+def _download(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = _attachment(filename)
+    return response
+
+
+def _attachment(filename: str) -> str:
+    return f"attachment; filename=\"progress.xlsx\"; filename*=UTF-8''{quote(filename)}"

@@ -1,0 +1,190 @@
+"""Reading a target sheet shaped like 桃工发〔2019〕12号 attachment 1.
+
+Each sheet: a title row, a header row `序号 / 单位 / 会员信息采集（人） / 备注` (cells may
+hold line breaks), unit rows, blank rows, and a `合计` row. The 合计 is not imported,
+but one that disagrees with the rows above it is reported. Pure reading: no database.
+"""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+UNIT_HEADERS = {"单位", "单位名称", "工会名称", "工会组织", "单位（工会）名称"}
+MEMBER_HEADER = re.compile(r"^会员(信息)?(采集|目标|任务)")
+ORG_HEADER = re.compile(r"^(工会)?组织(信息)?(采集|目标|任务)")
+TOTAL_NAMES = {"合计", "总计", "小计"}
+
+
+@dataclass
+class SheetProblem:
+    sheet: str
+    row: int  # as Excel shows it (1-based)
+    code: str
+    message: str
+    value: str = ""
+    severity: str = "error"
+
+    def as_json(self) -> dict:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "code": self.code,
+            "message": self.message,
+            "value": self.value,
+            "severity": self.severity,
+        }
+
+
+@dataclass
+class TargetRow:
+    sheet: str
+    row: int
+    unit: str
+    members: int
+    organisations: int | None = None
+
+
+@dataclass
+class SheetResult:
+    name: str
+    title: str = ""
+    rows: list[TargetRow] = field(default_factory=list)
+    declared_total: int | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(r.members for r in self.rows)
+
+
+@dataclass
+class TargetSheet:
+    sheets: list[SheetResult] = field(default_factory=list)
+    problems: list[SheetProblem] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[TargetRow]:
+        return [r for s in self.sheets for r in s.rows]
+
+
+class SheetUnreadable(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def squash(value) -> str:
+    """A cell as text with every kind of whitespace removed (header cells wrap lines)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", "", str(value).replace("\u3000", " "))
+
+
+def _number(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = squash(value).replace(",", "").replace("，", "")
+    return int(text) if text.isdigit() else None
+
+
+def read_target_sheet(path: str | Path) -> TargetSheet:
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # calamine raises several kinds for files it cannot open
+        raise SheetUnreadable(f"无法读取文件：{e}。请上传 xlsx、xls 或 ods 格式的表格。") from None
+    result = TargetSheet()
+    try:
+        for name in workbook.sheet_names:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = _read_sheet(name, rows, result.problems)
+            if sheet is not None:
+                result.sheets.append(sheet)
+    finally:
+        workbook.close()
+    if not result.sheets:
+        raise SheetUnreadable(
+            "没有找到表头“单位”和“会员信息采集（人）”所在的行，请使用目标任务表的格式。"
+        )
+    return result
+
+
+def _find_header(rows: list[list]) -> tuple[int, int, int, int | None] | None:
+    for index, row in enumerate(rows[:30]):
+        cells = [squash(c) for c in row]
+        unit = next((i for i, c in enumerate(cells) if c in UNIT_HEADERS), None)
+        members = next((i for i, c in enumerate(cells) if MEMBER_HEADER.match(c)), None)
+        if unit is not None and members is not None:
+            orgs = next((i for i, c in enumerate(cells) if ORG_HEADER.match(c)), None)
+            return index, unit, members, orgs
+    return None
+
+
+def _read_sheet(name: str, rows: list[list], problems: list[SheetProblem]) -> SheetResult | None:
+    header = _find_header(rows)
+    if header is None:
+        return None
+    header_index, unit_col, member_col, org_col = header
+    title = next(
+        (squash(c) for row in rows[:header_index] for c in row if squash(c)),
+        "",
+    )
+    sheet = SheetResult(name=name, title=title)
+
+    def cell(row, col):
+        return row[col] if col is not None and col < len(row) else None
+
+    for index in range(header_index + 1, len(rows)):
+        row = rows[index]
+        excel_row = index + 1
+        unit = str(cell(row, unit_col) or "").strip().strip("\u3000")
+        raw = cell(row, member_col)
+        if squash(unit) in TOTAL_NAMES:
+            sheet.declared_total = _number(raw)
+            if sheet.declared_total is not None and sheet.declared_total != sheet.total:
+                problems.append(
+                    SheetProblem(
+                        name,
+                        excel_row,
+                        "total_mismatch",
+                        f"“{name}”第 {excel_row} 行合计为 {sheet.declared_total}，"
+                        f"但上面各行相加为 {sheet.total}；以各行为准。",
+                        value=squash(raw),
+                        severity="warning",
+                    )
+                )
+            continue
+        if not unit and not squash(raw):
+            continue  # blank row (序号 or 备注 alone do not make a unit row)
+        if not unit:
+            problems.append(
+                SheetProblem(
+                    name,
+                    excel_row,
+                    "unit_missing",
+                    f"“{name}”第 {excel_row} 行有目标数但没有单位名称。",
+                    squash(raw),
+                )
+            )
+            continue
+        members = _number(raw)
+        if members is None:
+            problems.append(
+                SheetProblem(
+                    name,
+                    excel_row,
+                    "bad_number",
+                    f"“{name}”第 {excel_row} 行“{unit}”的会员目标数“{squash(raw)}”不是非负整数。",
+                    squash(raw),
+                )
+            )
+            continue
+        organisations = _number(cell(row, org_col)) if org_col is not None else None
+        sheet.rows.append(TargetRow(name, excel_row, unit, members, organisations))
+    return sheet
