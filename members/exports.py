@@ -5,6 +5,8 @@ Written row by row (openpyxl write-only mode), so memory stays flat however many
 members the filter selects. To be unified with `imports.engine.export_members`.
 """
 
+import datetime
+
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -65,7 +67,9 @@ def _value(member: Member, field: str, *, masked: bool):
     value = getattr(member, field)
     if hasattr(member, f"get_{field}_display"):
         return getattr(member, f"get_{field}_display")() if value else ""
-    return value.isoformat() if value else ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value or ""
 
 
 def extra_keys(queryset) -> list[str]:
