@@ -228,7 +228,7 @@ class FilterForm(forms.Form):
         required=False,
         max_length=40,
     )
-    union = forms.ModelChoiceField(queryset=None, required=False, label=gettext_lazy("工会"))
+    union = forms.TypedChoiceField(coerce=int, required=False, label=gettext_lazy("工会"))
     include_sub = forms.BooleanField(required=False, initial=True, label=gettext_lazy("含下级"))
     status = forms.ChoiceField(
         label=gettext_lazy("会籍状态"), choices=BLANK + Member.Status.choices, required=False
@@ -248,6 +248,16 @@ class FilterForm(forms.Form):
         label=gettext_lazy("学历"), choices=_choices(codes.EDUCATION), required=False
     )
 
-    def __init__(self, *args, unions, **kwargs):
+    def __init__(self, *args, unions: list, **kwargs):
+        """`unions`: the user's subtree, in tree order, already loaded."""
         super().__init__(*args, **kwargs)
-        self.fields["union"] = union_field(unions, required=False, label=_("工会"))
+        self.unions = {u.pk: u for u in unions}
+        base = unions[0].level if unions else 0
+        self.fields["union"].choices = [("", _("全部（本级及下级）"))] + [
+            (u.pk, "　" * (u.level - base) + u.name) for u in unions
+        ]
+        self.fields["union"].empty_value = None
+
+    def clean_union(self):
+        pk = self.cleaned_data.get("union")
+        return self.unions.get(pk) if pk else None

@@ -58,13 +58,15 @@ def _member(request, pk) -> Member:
 # ---- list, search, export ------------------------------------------------------
 
 
-def _current_filter(request) -> selectors.MemberFilter:
+def _subtree_unions(request) -> list:
+    return list(unions_for(request.user).order_by("tree_id", "lft"))
+
+
+def _current_filter(request, unions: list) -> selectors.MemberFilter:
     """The filter kept in the session, re-checked against the user's scope."""
     saved = dict(request.session.get(FILTER_SESSION_KEY) or {})
     union_pk = saved.pop("union", None)
-    union = None
-    if union_pk is not None:
-        union = unions_for(request.user).filter(pk=union_pk).first()
+    union = next((u for u in unions if u.pk == union_pk), None)
     return selectors.MemberFilter(union=union, **saved)
 
 
@@ -77,7 +79,7 @@ def _save_filter(request, cleaned: dict) -> None:
 
 @login_required
 def member_list(request):
-    unions = unions_for(request.user)
+    unions = _subtree_unions(request)
     if request.method == "POST":
         if "reset" in request.POST:
             request.session.pop(FILTER_SESSION_KEY, None)
@@ -90,14 +92,15 @@ def member_list(request):
         union_pk = _int(request.GET.get("union"))
         if union_pk is not None:
             # A link from another page ("this union's members"): start a fresh filter.
-            union = get_in_scope(unions, pk=union_pk)
-            request.session[FILTER_SESSION_KEY] = {"union": union.pk, "include_sub": True}
+            if union_pk not in {u.pk for u in unions}:
+                raise Http404
+            request.session[FILTER_SESSION_KEY] = {"union": union_pk, "include_sub": True}
             return redirect("members:list")
-        member_filter = _current_filter(request)
-        initial = {**member_filter.__dict__, "union": member_filter.union}
+        member_filter = _current_filter(request, unions)
+        initial = {**member_filter.__dict__, "union": getattr(member_filter.union, "pk", "")}
         form = FilterForm(initial=initial, unions=unions)
 
-    member_filter = _current_filter(request)
+    member_filter = _current_filter(request, unions)
     scoped = members_for(request.user)
     context = {"form": form, "filter": member_filter}
     try:
@@ -125,9 +128,6 @@ def member_list(request):
             if by_status.get(value)
         ],
         can_edit=request.user.can_edit_members,
-        filtered=any(
-            member_filter.describe().get(k) for k in member_filter.describe() if k != "include_sub"
-        ),
     )
     return render(request, "members/member_list.html", context)
 
@@ -135,7 +135,7 @@ def member_list(request):
 @login_required
 def member_export(request):
     """The current filter as xlsx. Editors get full IDs and phones; 查看 gets them masked."""
-    member_filter = _current_filter(request)
+    member_filter = _current_filter(request, _subtree_unions(request))
     try:
         queryset = member_filter.apply(members_for(request.user))
     except selectors.SearchTooShort:
