@@ -83,7 +83,8 @@ def test_review_flags_missing_fields_odd_ages_and_unknown_regions(tree, make_mem
     fine = make_member(tree["base"], **complete)
     missing = make_member(tree["base"], **{**complete, "education": ""})
     child = make_member(
-        tree["base"], **{**complete, "birth_date": datetime.date.today() - datetime.timedelta(days=365 * 10)}
+        tree["base"],
+        **{**complete, "birth_date": datetime.date.today() - datetime.timedelta(days=365 * 10)},
     )
     odd_region = make_member(
         tree["base"],
@@ -102,7 +103,7 @@ def test_review_flags_missing_fields_odd_ages_and_unknown_regions(tree, make_mem
 
 
 def test_export_writes_text_ids_every_extra_and_no_formulas(tree, make_member):
-    a = make_member(tree["base"], name="王五", extra={"工号": "=HYPERLINK(\"x\")", "籍贯": "湖南"})
+    a = make_member(tree["base"], name="王五", extra={"工号": '=HYPERLINK("x")', "籍贯": "湖南"})
     make_member(tree["school"], name="赵六", extra={"备注": "+1", "特长": "@cmd", "爱好": "-5"})
     out = io.BytesIO()
 
@@ -117,7 +118,7 @@ def test_export_writes_text_ids_every_extra_and_no_formulas(tree, make_member):
     row = by_name["王五"]
     assert row["证件号码"] == a.id_number and isinstance(row["证件号码"], str)
     assert row["手机号码"] == a.mobile
-    assert row["工号"] == "'=HYPERLINK(\"x\")"
+    assert row["工号"] == '\'=HYPERLINK("x")'
     other = by_name["赵六"]
     assert (other["备注"], other["特长"], other["爱好"]) == ("'+1", "'@cmd", "'-5")
     for line in sheet.iter_rows():

@@ -193,9 +193,7 @@ def test_refused_transfer_leaves_the_member_where_they_are(tree, collector, make
         services.decide_transfer(transfer=transfer, accept=True, by=collector)
 
 
-def test_transfer_refuses_the_same_union_and_a_second_pending_request(
-    tree, collector, make_member
-):
+def test_transfer_refuses_the_same_union_and_a_second_pending_request(tree, collector, make_member):
     member = make_member(tree["base"])
     with pytest.raises(Problem):
         services.request_transfer(

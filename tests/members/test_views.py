@@ -23,9 +23,7 @@ def town_collector(tree, make_user):
 
 
 @pytest.mark.parametrize("name", MEMBER_VIEWS_GET)
-def test_sibling_member_is_404_on_every_member_page(
-    client, county_admin, sibling_member, name
-):
+def test_sibling_member_is_404_on_every_member_page(client, county_admin, sibling_member, name):
     client.force_login(county_admin)
     assert client.get(reverse(name, args=[sibling_member.pk])).status_code == 404
     assert client.post(reverse(name, args=[sibling_member.pk]), {}).status_code == 404
@@ -75,9 +73,7 @@ def test_search_by_full_id_never_puts_it_in_a_url(client, tree, county_admin, ma
     make_member(tree["base"], name="李四")
     client.force_login(county_admin)
 
-    response = client.post(
-        reverse("members:list"), {"q": target.id_number, "include_sub": "on"}
-    )
+    response = client.post(reverse("members:list"), {"q": target.id_number, "include_sub": "on"})
 
     assert response.status_code == 302
     assert target.id_number not in response["Location"]
@@ -105,7 +101,10 @@ def test_reveal_shows_the_full_id_and_audits_without_it(client, tree, county_adm
     member = make_member(tree["base"])
     client.force_login(county_admin)
 
-    assert member.id_number not in client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert (
+        member.id_number
+        not in client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    )
     response = client.post(reverse("members:reveal", args=[member.pk]))
 
     assert member.id_number in response.content.decode()
@@ -144,9 +143,7 @@ def _cells(response) -> list:
     return [c for row in sheet.iter_rows(values_only=True) for c in row]
 
 
-def test_export_follows_the_current_filter_and_is_audited(
-    client, tree, county_admin, make_member
-):
+def test_export_follows_the_current_filter_and_is_audited(client, tree, county_admin, make_member):
     keep = make_member(tree["group"], name="王小明", education="21")
     make_member(tree["group"], name="李四", education="31")
     client.force_login(county_admin)
@@ -202,9 +199,7 @@ def test_add_member_fills_gender_and_birth_from_the_id(client, tree, county_admi
     assert member.extra == {"工号": "A1", "籍贯": "湖南"}
 
 
-def test_add_member_cannot_place_into_a_union_outside_the_scope(
-    client, tree, town_collector
-):
+def test_add_member_cannot_place_into_a_union_outside_the_scope(client, tree, town_collector):
     client.force_login(town_collector)
     response = client.post(
         reverse("members:add"),
@@ -257,7 +252,11 @@ def test_transfer_target_sees_the_request_but_not_the_senders_members(
     client.force_login(sender)
     response = client.post(
         reverse("members:event", args=[member.pk]),
-        {"kind": "transfer_out", "on": timezone.localdate().isoformat(), "to_union": "鼎城医院工会"},
+        {
+            "kind": "transfer_out",
+            "on": timezone.localdate().isoformat(),
+            "to_union": "鼎城医院工会",
+        },
     )
     transfer = TransferRequest.objects.get()
     assert response["Location"] == reverse("members:transfer", args=[transfer.pk])
