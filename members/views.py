@@ -475,7 +475,7 @@ def review(request):
     """Members whose data need a look: warnings, keyset-paged."""
     union = _review_union(request)
     members = members_for(request.user).filter(subtree_q(union, "union"))
-    flagged = members.filter(selectors.review_q(members)).select_related("union")
+    flagged = selectors.with_region(members).filter(selectors.review_q()).select_related("union")
     page = selectors.keyset_page(flagged, after=_int(request.GET.get("after")))
     for member in page.rows:
         member.warnings = selectors.warnings_for(member)
