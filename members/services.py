@@ -169,15 +169,27 @@ def update_member(
         if holder is not None:
             raise MemberElsewhere(holder)
     changes = _diff(member, data)
+    moved_from = None
     if union is not None and union.pk != member.union_id:
-        # Moving inside the editor's own subtree needs no acceptance: same officers.
+        # Moving inside the editor's own subtree needs no acceptance: the same
+        # officers would accept it. It is still a 转出 and a 转入 in the history.
         changes["union"] = [member.union.name, union.name]
-        member.union = union
+        moved_from, member.union = member.union, union
     if not changes:
         return None
     for field, value in data.items():
         setattr(member, field, value)
     member.save()
+    if moved_from is not None:
+        for kind in (MembershipEvent.Kind.TRANSFER_OUT, MembershipEvent.Kind.TRANSFER_IN):
+            MembershipEvent.objects.create(
+                member=member,
+                kind=kind,
+                reason=_("本级及下级工会之间调整"),
+                from_union=moved_from,
+                to_union=union,
+                recorded_by=by,
+            )
     change = _log_change(member, by=by, source=MemberChange.Source.FORM, changes=changes)
     audit.record(
         AuditEntry.Action.MEMBER_CHANGED,

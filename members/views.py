@@ -8,6 +8,7 @@ and the list URL carries only the paging cursor.
 import datetime
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -140,6 +141,16 @@ def member_export(request):
         queryset = member_filter.apply(members_for(request.user))
     except selectors.SearchTooShort:
         messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
+        return redirect("members:list")
+    count = queryset.count()
+    if count > settings.MEMBER_EXPORT_MAX_ROWS:
+        messages.error(
+            request,
+            _(
+                "当前结果有 %(n)s 人，超过单次导出上限 %(max)s 人。请按工会或其他条件缩小范围后分批导出。"
+            )
+            % {"n": f"{count:,}", "max": f"{settings.MEMBER_EXPORT_MAX_ROWS:,}"},
+        )
         return redirect("members:list")
     masked = not request.user.can_edit_members
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
@@ -404,7 +415,9 @@ def transfer_detail(request, pk):
             "proposed": [
                 (Member._meta.get_field(k).verbose_name, services.display(k, v))
                 for k, v in transfer.proposed.items()
-                if k in services.EDITABLE_FIELDS and k != "extra"
+                if k in services.EDITABLE_FIELDS
+                and k != "extra"
+                or (k == "extra" and isinstance(v, dict))
             ],
             "decision_form": DecisionForm(),
         },
@@ -470,6 +483,12 @@ def _review_union(request):
     return get_in_scope(unions_for(request.user), pk=union_pk)
 
 
+def _union_options(request) -> list[tuple[int, str]]:
+    unions = _subtree_unions(request)
+    base = unions[0].level if unions else 0
+    return [(u.pk, "　" * (u.level - base) + u.name) for u in unions]
+
+
 @login_required
 def review(request):
     """Members whose data need a look: warnings, keyset-paged."""
@@ -482,7 +501,7 @@ def review(request):
     return render(
         request,
         "members/review.html",
-        {"union": union, "page": page, "tab": "review"},
+        {"union": union, "page": page, "tab": "review", "unions": _union_options(request)},
     )
 
 
@@ -510,6 +529,7 @@ def checklist(request):
             "rows": rows,
             "page": page,
             "tab": "checklist",
+            "unions": _union_options(request),
             "can_edit": request.user.can_edit_members,
             "totals": (sum(r.total for r in rows), sum(r.confirmed for r in rows)),
         },

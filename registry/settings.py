@@ -230,3 +230,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# Member register: the largest member list one web request exports (about 20,000 rows
+# a second); a bigger selection is narrowed by union or other filters first.
+MEMBER_EXPORT_MAX_ROWS = envint("MEMBER_EXPORT_MAX_ROWS", 100_000)

@@ -289,3 +289,22 @@ def test_confirm_members_sets_confirmed_at(tree, collector, make_member):
     member.refresh_from_db()
     assert member.confirmed_at is not None
     assert not MemberChange.objects.exists()
+
+
+def test_moving_within_the_own_subtree_needs_no_acceptance_but_is_recorded(
+    tree, county_admin, make_member
+):
+    member = make_member(tree["base"])
+    services.update_member(member=member, data={}, union=tree["school"], by=county_admin)
+    member.refresh_from_db()
+    assert member.union == tree["school"]
+    assert sorted(member.events.values_list("kind", flat=True)) == ["transfer_in", "transfer_out"]
+    assert member.changes.get().changes == {"union": ["漳江物流公司工会", "桃源一中工会"]}
+
+
+def test_a_retired_member_cannot_be_transferred(tree, collector, make_member):
+    member = make_member(tree["base"], status=Member.Status.RETIRED)
+    with pytest.raises(Problem, match="不能转会"):
+        services.request_transfer(
+            member=member, to_union=tree["school"], on=timezone.localdate(), by=collector
+        )

@@ -335,3 +335,50 @@ def test_checklist_bulk_confirm_marks_the_page(client, tree, county_admin, make_
     assert page.context["totals"] == (2, 2)
     html = page.content.decode()
     assert "本轮未确认" not in html
+
+
+def test_export_above_the_limit_asks_to_narrow_the_filter(
+    client, tree, county_admin, make_member, settings
+):
+    settings.MEMBER_EXPORT_MAX_ROWS = 2
+    for _ in range(3):
+        make_member(tree["base"])
+    client.force_login(county_admin)
+    response = client.get(reverse("members:export"), follow=True)
+    assert "超过单次导出上限 2 人" in response.content.decode()
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
+
+
+def test_import_conflict_waits_in_the_holders_inbox(client, tree, make_user, make_member):
+    member = make_member(tree["base"], name="王小明")
+    importer = make_user(tree["sibling_base"], User.Role.COLLECTOR)
+    holder = make_user(tree["base"], User.Role.COLLECTOR)
+    transfer = TransferRequest.objects.create(
+        member=member,
+        from_union=tree["base"],
+        to_union=tree["sibling_base"],
+        origin=TransferRequest.Origin.IMPORT_CONFLICT,
+        proposed={"education": "21"},
+        requested_by=importer,
+    )
+
+    client.force_login(holder)
+    response = client.get(reverse("members:transfers"))
+    assert [t.pk for t in response.context["to_decide"]] == [transfer.pk]
+    assert (
+        "大学本科" in client.get(reverse("members:transfer", args=[transfer.pk])).content.decode()
+    )
+
+    client.force_login(importer)
+    response = client.get(reverse("members:transfers"))
+    assert [t.pk for t in response.context["sent"]] == [transfer.pk]
+    refused = client.post(
+        reverse("members:transfer_decide", args=[transfer.pk]), {"decision": "accept"}
+    )
+    assert refused.status_code == 403
+
+
+def test_viewer_cannot_confirm(client, tree, make_user, make_member):
+    member = make_member(tree["base"])
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+    assert client.post(reverse("members:confirm"), {"member": member.pk}).status_code == 403
