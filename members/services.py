@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members import codes
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
 from members.validators import Problem, check_date, mask_id, mask_phone
 from unions import audit
@@ -321,7 +322,7 @@ def requesting_union(transfer: TransferRequest) -> Union:
     return transfer.to_union
 
 
-def _proposed_data(proposed: dict) -> dict:
+def proposed_data(proposed: dict) -> dict:
     """The importing union's row data, kept to the fields a form could set."""
     data = {}
     for field, value in (proposed or {}).items():
@@ -331,6 +332,8 @@ def _proposed_data(proposed: dict) -> dict:
             if isinstance(value, dict):
                 data["extra"] = value
             continue
+        if field == "new_employment_form" and not isinstance(value, bool) and value is not None:
+            value = {"1": True, "0": False}.get(codes.YES_NO.resolve(value))
         if field in ("birth_date", "join_date") and value not in (None, ""):
             try:
                 value = check_date(value, allow_year_month=True)
@@ -368,7 +371,7 @@ def decide_transfer(
             _("会籍状态为“%(status)s”的会员不能转会。") % {"status": member.get_status_display()},
         )
     to_union = transfer.to_union
-    data = _proposed_data(transfer.proposed)
+    data = proposed_data(transfer.proposed)
     if "extra" in data:
         data["extra"] = {**member.extra, **data["extra"]}
     changes = _diff(member, data)

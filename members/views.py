@@ -414,10 +414,7 @@ def transfer_detail(request, pk):
             "can_see_member": members_for(request.user).filter(pk=transfer.member_id).exists(),
             "proposed": [
                 (Member._meta.get_field(k).verbose_name, services.display(k, v))
-                for k, v in transfer.proposed.items()
-                if k in services.EDITABLE_FIELDS
-                and k != "extra"
-                or (k == "extra" and isinstance(v, dict))
+                for k, v in services.proposed_data(transfer.proposed).items()
             ],
             "decision_form": DecisionForm(),
         },
