@@ -416,7 +416,7 @@ def transfer_detail(request, pk):
                 (Member._meta.get_field(k).verbose_name, services.display(k, v))
                 for k, v in services.proposed_data(transfer.proposed).items()
             ],
-            "decision_form": DecisionForm(),
+            "decider": services.deciding_union(transfer),
         },
     )
 

@@ -97,6 +97,7 @@ def test_transfer_requested_by_one_union_and_accepted_by_another(
 
     expect(page.get_by_test_id("transfer-state")).to_have_text("待接收")
     expect(page.get_by_role("alert")).to_contain_text("会员仍在本单位")
+    expect(page.get_by_test_id("waiting-for")).to_contain_text("等待“鼎城医院工会”处理")
     member.refresh_from_db()
     assert member.union == tree["base"]
 
