@@ -213,7 +213,7 @@ def _check_event_date(on: datetime.date) -> None:
 
 @transaction.atomic
 def record_event(
-    *, member: Member, kind: str, on: datetime.date, reason: str = "", by: User
+    *, member: Member, kind: str, on: datetime.date, reason: str = "", by: User, request=None
 ) -> MembershipEvent:
     """保留会籍, 退休, 离职, 除名, 退会, 死亡 (or 入会 again): new status, one event."""
     if kind not in STATUS_AFTER:
@@ -245,6 +245,14 @@ def record_event(
         source=MemberChange.Source.EVENT,
         source_ref=f"event:{event.pk}",
         changes={"status": [display("status", old_status), display("status", new_status)]},
+    )
+    audit.record(
+        AuditEntry.Action.MEMBER_CHANGED,
+        request=request,
+        actor=by,
+        union=member.union,
+        obj=member,
+        detail={"event": kind, "status": new_status},
     )
     return event
 
@@ -345,7 +353,7 @@ def proposed_data(proposed: dict) -> dict:
 
 @transaction.atomic
 def decide_transfer(
-    *, transfer: TransferRequest, accept: bool, by: User, note: str = ""
+    *, transfer: TransferRequest, accept: bool, by: User, note: str = "", request=None
 ) -> TransferRequest:
     """接收 moves the member (events 转出 and 转入, history); 拒绝 leaves them where they are."""
     transfer = TransferRequest.objects.select_for_update().get(pk=transfer.pk)
@@ -402,6 +410,14 @@ def decide_transfer(
     )
     transfer.state = TransferRequest.State.ACCEPTED
     transfer.save()
+    audit.record(
+        AuditEntry.Action.MEMBER_CHANGED,
+        request=request,
+        actor=by,
+        union=to_union,
+        obj=member,
+        detail={"transfer": transfer.pk, "from": transfer.from_union.name, "to": to_union.name},
+    )
     # Other open requests for this member no longer describe where they are.
     TransferRequest.objects.filter(member=member, state=TransferRequest.State.PENDING).exclude(
         pk=transfer.pk

@@ -338,6 +338,7 @@ def member_event(request, pk):
                 on=data["on"],
                 reason=data["reason"],
                 by=request.user,
+                request=request,
             )
         except Problem as p:
             field = "to_union" if p.code.startswith(("union", "same")) else None
@@ -372,6 +373,14 @@ def _can_cancel(user, transfer) -> bool:
     return user.can_edit_members and union_in_scope(user, services.requesting_union(transfer))
 
 
+def _member_name_for(transfer, *, can_see_member: bool) -> str:
+    """The union that asked for a member held elsewhere sees the name it supplied,
+    not the holder's record; a receiving union deciding on a 转出 sees the record's."""
+    if can_see_member or transfer.origin == TransferRequest.Origin.TRANSFER:
+        return transfer.member.name
+    return str(transfer.proposed.get("name") or "")
+
+
 def _within(root, union) -> bool:
     return bool(root and union.tree_id == root.tree_id and root.lft <= union.lft <= root.rght)
 
@@ -386,6 +395,7 @@ def transfer_list(request):
     for t in transfers:
         t.can_decide = editor and _within(root, services.deciding_union(t))
         t.can_see_member = _within(root, t.member.union)
+        t.member_name = _member_name_for(t, can_see_member=t.can_see_member)
         if t.state != TransferRequest.State.PENDING:
             done.append(t)
         elif t.can_decide:
@@ -402,16 +412,18 @@ def transfer_list(request):
 @login_required
 def transfer_detail(request, pk):
     transfer = _transfer(request, pk)
+    can_see_member = members_for(request.user).filter(pk=transfer.member_id).exists()
     return render(
         request,
         "members/transfer_detail.html",
         {
             "transfer": transfer,
+            "member_name": _member_name_for(transfer, can_see_member=can_see_member),
             "can_decide": transfer.state == TransferRequest.State.PENDING
             and _can_decide(request.user, transfer),
             "can_cancel": transfer.state == TransferRequest.State.PENDING
             and _can_cancel(request.user, transfer),
-            "can_see_member": members_for(request.user).filter(pk=transfer.member_id).exists(),
+            "can_see_member": can_see_member,
             "proposed": [
                 (Member._meta.get_field(k).verbose_name, services.display(k, v))
                 for k, v in services.proposed_data(transfer.proposed).items()
@@ -437,7 +449,11 @@ def transfer_decide(request, pk):
     accept = form.cleaned_data["decision"] == "accept"
     try:
         services.decide_transfer(
-            transfer=transfer, accept=accept, by=request.user, note=form.cleaned_data["note"]
+            transfer=transfer,
+            accept=accept,
+            by=request.user,
+            note=form.cleaned_data["note"],
+            request=request,
         )
     except Problem as p:
         messages.error(request, p.message)

@@ -162,3 +162,67 @@ def test_half_yearly_checklist_confirms_a_page(
     expect(page.get_by_role("alert")).to_contain_text("已确认 2 名会员")
     expect(page.get_by_test_id("checklist-members")).not_to_contain_text("本轮未确认")
     assert not Member.objects.filter(confirmed_at__isnull=True).exists()
+
+
+def test_review_page_lists_members_with_warnings(
+    page, login, tree, make_user, make_member, transactional_db
+):
+    from members.synthetic import id_number
+
+    complete = {
+        "birth_date": datetime.date(1985, 1, 2),
+        "ethnicity": "01",
+        "political_status": "13",
+        "education": "21",
+        "join_date": datetime.date(2019, 6, 25),
+        "household_type": "1",
+        "employment_status": "01",
+        "new_employment_form": False,
+        "union_post": "01",
+    }
+    make_member(tree["base"], name="齐全", **complete)
+    make_member(tree["base"], name="缺学历", **{**complete, "education": ""})
+    make_member(
+        tree["base"],
+        name="怪地区",
+        id_number=id_number(region="439999", birth=datetime.date(1985, 1, 2), seq=5),
+        **complete,
+    )
+    make_user(tree["town"], User.Role.VIEWER, username="town_viewer")
+    login("town_viewer", PASSWORD)
+
+    page.get_by_role("link", name="数据核查").click()
+
+    table = page.get_by_test_id("review-table")
+    expect(table).to_contain_text("缺学历")
+    expect(table).to_contain_text("未填写：学历")
+    expect(table).to_contain_text("地区代码“439999”")
+    expect(table).not_to_contain_text("齐全")
+
+
+def test_adding_a_member_registered_elsewhere_offers_a_claim(
+    page, login, tree, make_user, make_member, transactional_db
+):
+    held = make_member(tree["sibling_base"], name="鼎城人")
+    make_user(tree["base"], User.Role.COLLECTOR, username="collector")
+    login("collector", PASSWORD)
+
+    page.get_by_role("link", name="会员管理").click()
+    page.get_by_role("link", name="登记会员").click()
+    page.get_by_label("姓名").fill("王小明")
+    page.get_by_label("证件号码").fill(held.id_number)
+    page.get_by_label("手机号码").fill("13912345678")
+    page.get_by_role("button", name="保存").click()
+
+    error = page.get_by_test_id("error-id_number")
+    expect(error).to_contain_text("已在“鼎城医院工会”登记为会员")
+    expect(error).not_to_contain_text("鼎城人")
+    page.get_by_role("button", name="申请调入").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("已向“鼎城医院工会”发出调入申请")
+    expect(page.get_by_test_id("sent")).to_contain_text("调入申请")
+    expect(page.get_by_test_id("sent")).to_contain_text("王小明")  # the name it supplied
+    expect(page.get_by_test_id("sent")).not_to_contain_text("鼎城人")
+    transfer = TransferRequest.objects.get()
+    assert (transfer.from_union, transfer.to_union) == (tree["sibling_base"], tree["base"])
+    assert Member.objects.count() == 1
