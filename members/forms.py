@@ -258,6 +258,18 @@ class FilterForm(forms.Form):
         ]
         self.fields["union"].empty_value = None
 
+    def clean_q(self):
+        from members.selectors import SearchTooShort, search_q
+
+        q = (self.cleaned_data.get("q") or "").strip()
+        try:
+            search_q(q)
+        except SearchTooShort:
+            raise forms.ValidationError(
+                _("按证件号码或手机号码查找时请至少输入后4位数字。"), code="too_short"
+            ) from None
+        return q
+
     def clean_union(self):
         pk = self.cleaned_data.get("union")
         return self.unions.get(pk) if pk else None

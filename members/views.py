@@ -389,7 +389,9 @@ def _within(root, union) -> bool:
 def transfer_list(request):
     """转会申请: those waiting for this subtree's decision, those it sent, and the past."""
     root = user_root(request.user)
-    transfers = list(selectors.transfers_for(request.user).select_related("member__union")[:500])
+    visible = selectors.transfers_for(request.user).select_related("member__union")
+    pending = visible.filter(state=TransferRequest.State.PENDING)
+    transfers = list(pending) + list(visible.exclude(state=TransferRequest.State.PENDING)[:200])
     to_decide, sent, done = [], [], []
     editor = request.user.can_edit_members
     for t in transfers:
@@ -405,7 +407,7 @@ def transfer_list(request):
     return render(
         request,
         "members/transfer_list.html",
-        {"to_decide": to_decide, "sent": sent, "done": done[:200]},
+        {"to_decide": to_decide, "sent": sent, "done": done},
     )
 
 

@@ -382,3 +382,33 @@ def test_viewer_cannot_confirm(client, tree, make_user, make_member):
     member = make_member(tree["base"])
     client.force_login(make_user(tree["county"], User.Role.VIEWER))
     assert client.post(reverse("members:confirm"), {"member": member.pk}).status_code == 403
+
+
+def test_too_short_a_number_is_refused_in_chinese_and_not_kept(client, tree, county_admin):
+    client.force_login(county_admin)
+    response = client.post(reverse("members:list"), {"q": "12", "include_sub": "on"})
+    assert response.status_code == 200
+    assert "请至少输入后4位数字" in response.content.decode()
+    assert "member_filter" not in client.session
+
+
+def test_detail_shows_every_field_extras_events_and_import_history(
+    client, tree, county_admin, make_member
+):
+    from members.models import MemberChange, MembershipEvent
+
+    member = make_member(tree["base"], education="21", extra={"工号": "A1024", "籍贯": "湖南常德"})
+    MembershipEvent.objects.create(member=member, kind="join", to_union=tree["base"])
+    MemberChange.objects.create(
+        member=member,
+        source=MemberChange.Source.IMPORT,
+        source_ref="job:7",
+        changes={"education": ["大学专科", "大学本科"]},
+    )
+    client.force_login(county_admin)
+
+    html = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+
+    for text in ("大学本科", "工号", "A1024", "籍贯", "湖南常德", "入会", "导入", "job:7"):
+        assert text in html
+    assert "学历：</span>大学专科 → 大学本科" in html
