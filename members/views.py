@@ -129,6 +129,10 @@ def member_list(request):
             if by_status.get(value)
         ],
         can_edit=request.user.can_edit_members,
+        selects=[
+            form[name]
+            for name in ("status", "gender", "political_status", "new_employment_form", "education")
+        ],
     )
     return render(request, "members/member_list.html", context)
 

@@ -412,3 +412,28 @@ def test_detail_shows_every_field_extras_events_and_import_history(
     for text in ("大学本科", "工号", "A1024", "籍贯", "湖南常德", "入会", "导入", "job:7"):
         assert text in html
     assert "学历：</span>大学专科 → 大学本科" in html
+
+
+def test_deep_pages_use_a_keyset_not_offset(client, tree, county_admin, make_member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    members = [make_member(tree["base"]) for _ in range(3)]
+    client.force_login(county_admin)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("members:list") + f"?after={members[-1].pk}")
+    assert [m.pk for m in response.context["page"].rows] == [members[1].pk, members[0].pk]
+    page_sql = [q["sql"] for q in queries.captured_queries if '"members_member"."id" <' in q["sql"]]
+    assert page_sql and all("OFFSET" not in sql for sql in page_sql)
+
+
+def test_a_union_link_opens_the_list_filtered_to_that_union(
+    client, tree, county_admin, make_member
+):
+    make_member(tree["school"], name="一中老师")
+    make_member(tree["group"], name="车间工人")
+    client.force_login(county_admin)
+    response = client.get(reverse("members:list") + f"?union={tree['town'].pk}", follow=True)
+    html = response.content.decode()
+    assert "车间工人" in html and "一中老师" not in html
+    assert response.redirect_chain[-1][0] == reverse("members:list")
