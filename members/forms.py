@@ -85,9 +85,18 @@ class MemberForm(forms.Form):
         help_text=gettext_lazy("每行一项，写成“项目：内容”，如“工号：A1024”。"),
     )
 
-    def __init__(self, *args, unions, **kwargs):
+    def __init__(self, *args, unions, member: Member | None = None, **kwargs):
+        """With `member` (editing), the ID and phone are not shown in full — that is what
+        the audited 显示完整证件号 is for — and a blank box keeps the current value."""
         super().__init__(*args, **kwargs)
         self.fields["union"] = union_field(unions)
+        self.member = member
+        if member is not None:
+            for name, masked in (("id_number", member.masked_id), ("mobile", member.masked_mobile)):
+                field = self.fields[name]
+                field.required = False
+                field.widget.attrs["placeholder"] = masked
+                field.help_text = _("现为 %(v)s；不修改请留空。") % {"v": masked}
 
     @classmethod
     def initial_for(cls, member: Member) -> dict:
@@ -97,6 +106,7 @@ class MemberForm(forms.Form):
             initial[f] = getattr(member, f).isoformat() if getattr(member, f) else ""
         initial["new_employment_form"] = {True: "1", False: "0"}.get(member.new_employment_form, "")
         initial["extra"] = "\n".join(f"{k}：{v}" for k, v in (member.extra or {}).items())
+        initial["id_number"] = initial["mobile"] = ""
         return initial
 
     def _problem(self, field, problem: Problem):
@@ -109,6 +119,8 @@ class MemberForm(forms.Form):
             raise forms.ValidationError(p.message, code=p.code) from None
 
     def clean_mobile(self):
+        if self.member is not None and not (self.cleaned_data.get("mobile") or "").strip():
+            return self.member.mobile
         try:
             return check_mobile(self.cleaned_data["mobile"], allow_landline=settings.ALLOW_LANDLINE)
         except Problem as p:
@@ -146,6 +158,14 @@ class MemberForm(forms.Form):
                 raise forms.ValidationError(_("其他信息第%(n)d行应写成“项目：内容”。") % {"n": n})
             extra[key.strip()] = value.strip()
         return extra
+
+    def clean_id_number(self):
+        value = (self.cleaned_data.get("id_number") or "").strip()
+        if self.member is not None and not value:
+            return self.member.id_number
+        if not value:
+            raise forms.ValidationError(_("证件号码不能为空。"), code="required")
+        return value
 
     def clean(self):
         data = super().clean()

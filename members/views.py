@@ -287,7 +287,7 @@ def member_edit(request, pk):
     _editor(request)
     unions = unions_for(request.user)
     if request.method == "POST":
-        form = MemberForm(request.POST, unions=unions)
+        form = MemberForm(request.POST, unions=unions, member=member)
         if form.is_valid():
             try:
                 change = services.update_member(
@@ -308,7 +308,7 @@ def member_edit(request, pk):
                     messages.success(request, _("已保存修改。"))
                 return redirect("members:detail", pk=member.pk)
     else:
-        form = MemberForm(initial=MemberForm.initial_for(member), unions=unions)
+        form = MemberForm(initial=MemberForm.initial_for(member), unions=unions, member=member)
     return render(request, "members/member_form.html", {"form": form, "member": member})
 
 

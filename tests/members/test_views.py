@@ -437,3 +437,25 @@ def test_a_union_link_opens_the_list_filtered_to_that_union(
     html = response.content.decode()
     assert "车间工人" in html and "一中老师" not in html
     assert response.redirect_chain[-1][0] == reverse("members:list")
+
+
+def test_edit_form_never_shows_the_full_id_and_blank_keeps_it(
+    client, tree, county_admin, make_member
+):
+    member = make_member(tree["base"], education="31")
+    client.force_login(county_admin)
+    html = client.get(reverse("members:edit", args=[member.pk])).content.decode()
+    assert member.id_number not in html and member.mobile not in html
+    assert member.masked_id in html
+
+    response = client.post(
+        reverse("members:edit", args=[member.pk]),
+        {"union": tree["base"].pk, "name": member.name, "id_type": "01", "education": "21"},
+    )
+
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.education == "21"
+    changes = member.changes.get().changes
+    assert changes["education"] == ["大学专科", "大学本科"]
+    assert "id_number" not in changes and "mobile" not in changes
