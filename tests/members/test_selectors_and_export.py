@@ -134,3 +134,18 @@ def test_masked_export_holds_no_full_id(tree, make_member):
     cells = [c for row in sheet.iter_rows(values_only=True) for c in row]
     assert member.masked_id in cells
     assert member.id_number not in cells and member.mobile not in cells
+
+
+def test_bulk_writes_keep_the_id_suffix_right(tree):
+    """The import engine writes in bulk; the database keeps `id_last4` by itself."""
+    numbers = [id_number(birth=datetime.date(1980, 1, 1), seq=n) for n in range(1, 4)]
+    Member.objects.bulk_create(
+        [Member(union=tree["base"], name="批量", id_number=n) for n in numbers]
+    )
+    found = Member.objects.filter(selectors.search_q(numbers[1][-4:]))
+    assert [m.id_number for m in found] == [numbers[1]]
+    member = found.get()
+    member.id_number = id_number(birth=datetime.date(1981, 2, 3), seq=9)
+    Member.objects.bulk_update([member], ["id_number"])
+    member.refresh_from_db()
+    assert member.id_last4 == member.id_number[-4:]
