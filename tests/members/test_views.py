@@ -459,3 +459,29 @@ def test_edit_form_never_shows_the_full_id_and_blank_keeps_it(
     changes = member.changes.get().changes
     assert changes["education"] == ["大学专科", "大学本科"]
     assert "id_number" not in changes and "mobile" not in changes
+
+
+def test_transfer_inbox_and_member_page_queries_do_not_grow(
+    client, tree, make_user, make_member, django_assert_max_num_queries
+):
+    sender = make_user(tree["base"], User.Role.COLLECTOR)
+    receiver = make_user(tree["sibling"], User.Role.ADMIN)
+    member = make_member(tree["base"])
+    for target in ("school", "sibling_base", "group"):
+        services.request_transfer(
+            member=member, to_union=tree[target], on=timezone.localdate(), by=sender
+        )
+    for _ in range(10):
+        services.request_transfer(
+            member=make_member(tree["base"]),
+            to_union=tree["sibling_base"],
+            on=timezone.localdate(),
+            by=sender,
+        )
+    client.force_login(receiver)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("members:transfers"))
+    assert len(response.context["to_decide"]) == 11
+    client.force_login(sender)
+    with django_assert_max_num_queries(16):
+        client.get(reverse("members:detail", args=[member.pk]))
