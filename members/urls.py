@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import views
+from members import review_views, transfer_views, views
 
 app_name = "members"
 
@@ -12,11 +12,11 @@ urlpatterns = [
     path("<int:pk>/reveal/", views.member_reveal, name="reveal"),
     path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/change/", views.member_event, name="event"),
-    path("transfers/", views.transfer_list, name="transfers"),
-    path("transfers/<int:pk>/", views.transfer_detail, name="transfer"),
-    path("transfers/<int:pk>/decide/", views.transfer_decide, name="transfer_decide"),
-    path("transfers/<int:pk>/cancel/", views.transfer_cancel, name="transfer_cancel"),
-    path("review/", views.review, name="review"),
-    path("review/checklist/", views.checklist, name="checklist"),
-    path("review/confirm/", views.confirm, name="confirm"),
+    path("transfers/", transfer_views.transfer_list, name="transfers"),
+    path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer"),
+    path("transfers/<int:pk>/decide/", transfer_views.transfer_decide, name="transfer_decide"),
+    path("transfers/<int:pk>/cancel/", transfer_views.transfer_cancel, name="transfer_cancel"),
+    path("review/", review_views.review, name="review"),
+    path("review/checklist/", review_views.checklist, name="checklist"),
+    path("review/confirm/", review_views.confirm, name="confirm"),
 ]

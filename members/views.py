@@ -5,32 +5,28 @@ history, proxy and server logs): the filter form is posted, kept in the session,
 and the list URL carries only the paging cursor.
 """
 
-import datetime
 import tempfile
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members import selectors, services
 from members.exports import write_members_xlsx
-from members.forms import DecisionForm, FilterForm, MemberEventForm, MemberForm
-from members.models import Member, TransferRequest
+from members.forms import FilterForm, MemberEventForm, MemberForm
+from members.models import Member
 from members.validators import Problem
+from members.view_helpers import int_or_none, require_editor, subtree_unions
 from unions import audit
 from unions.access import (
     get_in_scope,
     members_for,
-    subtree_q,
     union_in_scope,
     unions_for,
     user_root,
@@ -40,18 +36,6 @@ from unions.models import AuditEntry
 FILTER_SESSION_KEY = "member_filter"
 
 
-def _editor(request):
-    if not request.user.can_edit_members:
-        raise PermissionDenied(_("您的账号是“查看”角色，只能查看脱敏信息。"))
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _member(request, pk) -> Member:
     return get_in_scope(members_for(request.user).select_related("union", "unit"), pk=pk)
 
@@ -59,16 +43,13 @@ def _member(request, pk) -> Member:
 # ---- list, search, export ------------------------------------------------------
 
 
-def _subtree_unions(request) -> list:
-    return list(unions_for(request.user).order_by("tree_id", "lft"))
-
-
 def _current_filter(request, unions: list) -> selectors.MemberFilter:
     """The filter kept in the session, re-checked against the user's scope."""
     saved = dict(request.session.get(FILTER_SESSION_KEY) or {})
     union_pk = saved.pop("union", None)
     union = next((u for u in unions if u.pk == union_pk), None)
-    return selectors.MemberFilter(union=union, **saved)
+    known = selectors.MemberFilter.__dataclass_fields__
+    return selectors.MemberFilter(union=union, **{k: v for k, v in saved.items() if k in known})
 
 
 def _save_filter(request, cleaned: dict) -> None:
@@ -80,7 +61,7 @@ def _save_filter(request, cleaned: dict) -> None:
 
 @login_required
 def member_list(request):
-    unions = _subtree_unions(request)
+    unions = subtree_unions(request)
     if request.method == "POST":
         if "reset" in request.POST:
             request.session.pop(FILTER_SESSION_KEY, None)
@@ -90,7 +71,7 @@ def member_list(request):
             _save_filter(request, form.cleaned_data)
             return redirect("members:list")
     else:
-        union_pk = _int(request.GET.get("union"))
+        union_pk = int_or_none(request.GET.get("union"))
         if union_pk is not None:
             # A link from another page ("this union's members"): start a fresh filter.
             if union_pk not in {u.pk for u in unions}:
@@ -109,8 +90,8 @@ def member_list(request):
         filtered = member_filter.apply(scoped)
         page = selectors.keyset_page(
             filtered.select_related("union"),
-            after=_int(request.GET.get("after")),
-            before=_int(request.GET.get("before")),
+            after=int_or_none(request.GET.get("after")),
+            before=int_or_none(request.GET.get("before")),
         )
         by_status = selectors.status_counts(base)
     except selectors.SearchTooShort:
@@ -140,7 +121,7 @@ def member_list(request):
 @login_required
 def member_export(request):
     """The current filter as xlsx. Editors get full IDs and phones; 查看 gets them masked."""
-    member_filter = _current_filter(request, _subtree_unions(request))
+    member_filter = _current_filter(request, subtree_unions(request))
     try:
         queryset = member_filter.apply(members_for(request.user))
     except selectors.SearchTooShort:
@@ -213,7 +194,7 @@ def member_reveal(request, pk):
     """显示完整证件号: answers the POST with the page itself, so the number never
     travels in a URL; the audit entry names the member by the masked ID."""
     member = _member(request, pk)
-    _editor(request)
+    require_editor(request)
     audit.record(AuditEntry.Action.ID_REVEALED, request=request, union=member.union, obj=member)
     context = _detail_context(request, member, revealed=True)
     response = render(request, "members/member_detail.html", context)
@@ -235,7 +216,7 @@ def _conflict_message(request, holder: Member) -> str:
 
 @login_required
 def member_add(request):
-    _editor(request)
+    require_editor(request)
     unions = unions_for(request.user)
     holder = None
     if request.method == "POST":
@@ -284,7 +265,7 @@ def member_add(request):
 @login_required
 def member_edit(request, pk):
     member = _member(request, pk)
-    _editor(request)
+    require_editor(request)
     unions = unions_for(request.user)
     if request.method == "POST":
         form = MemberForm(request.POST, unions=unions, member=member)
@@ -316,7 +297,7 @@ def member_edit(request, pk):
 def member_event(request, pk):
     """会籍变动: 转出 files a transfer request; the other kinds change the status now."""
     member = _member(request, pk)
-    _editor(request)
+    require_editor(request)
     form = MemberEventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -360,212 +341,3 @@ def member_event(request, pk):
 def member_status(event) -> str:
     event.member.refresh_from_db(fields=["status"])
     return event.member.get_status_display()
-
-
-# ---- transfers -----------------------------------------------------------------
-
-
-def _transfer(request, pk) -> TransferRequest:
-    return get_in_scope(selectors.transfers_for(request.user), pk=pk)
-
-
-def _can_decide(user, transfer) -> bool:
-    return user.can_edit_members and union_in_scope(user, services.deciding_union(transfer))
-
-
-def _can_cancel(user, transfer) -> bool:
-    return user.can_edit_members and union_in_scope(user, services.requesting_union(transfer))
-
-
-def _member_name_for(transfer, *, can_see_member: bool) -> str:
-    """The union that asked for a member held elsewhere sees the name it supplied,
-    not the holder's record; a receiving union deciding on a 转出 sees the record's."""
-    if can_see_member or transfer.origin == TransferRequest.Origin.TRANSFER:
-        return transfer.member.name
-    return str(transfer.proposed.get("name") or "")
-
-
-def _within(root, union) -> bool:
-    return bool(root and union.tree_id == root.tree_id and root.lft <= union.lft <= root.rght)
-
-
-@login_required
-def transfer_list(request):
-    """转会申请: those waiting for this subtree's decision, those it sent, and the past."""
-    root = user_root(request.user)
-    visible = selectors.transfers_for(request.user).select_related("member__union")
-    pending = visible.filter(state=TransferRequest.State.PENDING)
-    transfers = list(pending) + list(visible.exclude(state=TransferRequest.State.PENDING)[:200])
-    to_decide, sent, done = [], [], []
-    editor = request.user.can_edit_members
-    for t in transfers:
-        t.can_decide = editor and _within(root, services.deciding_union(t))
-        t.can_see_member = _within(root, t.member.union)
-        t.member_name = _member_name_for(t, can_see_member=t.can_see_member)
-        if t.state != TransferRequest.State.PENDING:
-            done.append(t)
-        elif t.can_decide:
-            to_decide.append(t)
-        else:
-            sent.append(t)
-    return render(
-        request,
-        "members/transfer_list.html",
-        {"to_decide": to_decide, "sent": sent, "done": done},
-    )
-
-
-@login_required
-def transfer_detail(request, pk):
-    transfer = _transfer(request, pk)
-    can_see_member = members_for(request.user).filter(pk=transfer.member_id).exists()
-    return render(
-        request,
-        "members/transfer_detail.html",
-        {
-            "transfer": transfer,
-            "member_name": _member_name_for(transfer, can_see_member=can_see_member),
-            "can_decide": transfer.state == TransferRequest.State.PENDING
-            and _can_decide(request.user, transfer),
-            "can_cancel": transfer.state == TransferRequest.State.PENDING
-            and _can_cancel(request.user, transfer),
-            "can_see_member": can_see_member,
-            "proposed": [
-                (Member._meta.get_field(k).verbose_name, services.display(k, v))
-                for k, v in services.proposed_data(transfer.proposed).items()
-            ],
-            "decider": services.deciding_union(transfer),
-        },
-    )
-
-
-@login_required
-@require_POST
-def transfer_decide(request, pk):
-    transfer = _transfer(request, pk)
-    if not _can_decide(request.user, transfer):
-        raise PermissionDenied(
-            _("只有%(union)s的管理员或采集员可以处理这份申请。")
-            % {"union": services.deciding_union(transfer).name}
-        )
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("请选择接收或拒绝。"))
-        return redirect("members:transfer", pk=transfer.pk)
-    accept = form.cleaned_data["decision"] == "accept"
-    try:
-        services.decide_transfer(
-            transfer=transfer,
-            accept=accept,
-            by=request.user,
-            note=form.cleaned_data["note"],
-            request=request,
-        )
-    except Problem as p:
-        messages.error(request, p.message)
-    else:
-        messages.success(
-            request,
-            _("已接收，会员已转入“%(union)s”。") % {"union": transfer.to_union.name}
-            if accept
-            else _("已拒绝这份申请，会员仍在“%(union)s”。") % {"union": transfer.from_union.name},
-        )
-    return redirect("members:transfer", pk=transfer.pk)
-
-
-@login_required
-@require_POST
-def transfer_cancel(request, pk):
-    transfer = _transfer(request, pk)
-    if not _can_cancel(request.user, transfer):
-        raise PermissionDenied(_("只有发起申请的工会可以撤回。"))
-    try:
-        services.cancel_transfer(transfer=transfer, by=request.user)
-    except Problem as p:
-        messages.error(request, p.message)
-    else:
-        messages.success(request, _("已撤回申请。"))
-    return redirect("members:transfer", pk=transfer.pk)
-
-
-# ---- data review ---------------------------------------------------------------
-
-
-def _review_union(request):
-    """The union a review page is about: ?union=<pk> inside the scope, else the own union."""
-    union_pk = _int(request.GET.get("union") or request.POST.get("union"))
-    if union_pk is None:
-        root = user_root(request.user)
-        if root is None:
-            raise Http404
-        return root
-    return get_in_scope(unions_for(request.user), pk=union_pk)
-
-
-def _union_options(request) -> list[tuple[int, str]]:
-    unions = _subtree_unions(request)
-    base = unions[0].level if unions else 0
-    return [(u.pk, "　" * (u.level - base) + u.name) for u in unions]
-
-
-@login_required
-def review(request):
-    """Members whose data need a look: warnings, keyset-paged."""
-    union = _review_union(request)
-    members = members_for(request.user).filter(subtree_q(union, "union"))
-    flagged = selectors.with_region(members).filter(selectors.review_q()).select_related("union")
-    page = selectors.keyset_page(flagged, after=_int(request.GET.get("after")))
-    for member in page.rows:
-        member.warnings = selectors.warnings_for(member)
-    return render(
-        request,
-        "members/review.html",
-        {"union": union, "page": page, "tab": "review", "unions": _union_options(request)},
-    )
-
-
-@login_required
-def checklist(request):
-    """半年度核查: per union, who was confirmed since the cycle began (January / July)."""
-    union = _review_union(request)
-    since = services.review_cycle_start()
-    rows = selectors.checklist(union, since)
-    own = (
-        members_for(request.user)
-        .filter(union=union, status__in=(Member.Status.ACTIVE, Member.Status.RESERVED))
-        .select_related("union")
-    )
-    page = selectors.keyset_page(own, after=_int(request.GET.get("after")))
-    since_at = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
-    for member in page.rows:
-        member.is_confirmed = bool(member.confirmed_at and member.confirmed_at >= since_at)
-    return render(
-        request,
-        "members/checklist.html",
-        {
-            "union": union,
-            "since": since,
-            "rows": rows,
-            "page": page,
-            "tab": "checklist",
-            "unions": _union_options(request),
-            "can_edit": request.user.can_edit_members,
-            "totals": (sum(r.total for r in rows), sum(r.confirmed for r in rows)),
-        },
-    )
-
-
-@login_required
-@require_POST
-def confirm(request):
-    """确认 one member, or every member listed on the page (bulk)."""
-    _editor(request)
-    field = "page_member" if "all" in request.POST else "member"
-    ids = {i for i in map(_int, request.POST.getlist(field)) if i is not None}
-    members = members_for(request.user).filter(pk__in=ids)
-    if len(ids) != members.count():
-        raise Http404
-    count = services.confirm_members(members=members, by=request.user)
-    messages.success(request, _("已确认 %(n)d 名会员的信息。") % {"n": count})
-    params = {k: request.POST[k] for k in ("union", "after") if request.POST.get(k)}
-    return redirect(reverse("members:checklist") + ("?" + urlencode(params) if params else ""))
