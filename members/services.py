@@ -8,7 +8,7 @@ the rules that hold whoever calls (one ID one member, legal state changes) are h
 
 import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -123,7 +123,15 @@ def create_member(*, union: Union, data: dict, by: User, request=None) -> Member
     holder = holder_of(data["id_type"], data["id_number"])
     if holder is not None:
         raise MemberElsewhere(holder)
-    member = Member.objects.create(union=union, **data)
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(union=union, **data)
+    except IntegrityError:
+        # registered by someone else between the check and the insert
+        holder = holder_of(data["id_type"], data["id_number"])
+        if holder is None:
+            raise
+        raise MemberElsewhere(holder) from None
     MembershipEvent.objects.create(
         member=member,
         kind=MembershipEvent.Kind.JOIN,
