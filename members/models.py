@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,15 @@ class Member(models.Model):
         _("证件类型"), max_length=2, choices=codes.ID_TYPE.choices, default=codes.ID_RESIDENT
     )
     id_number = models.CharField(_("证件号码"), max_length=32)
+    # Kept by the database itself, so every write path (forms, bulk imports, admin)
+    # keeps it right: the four characters a masked ID shows, indexed for search.
+    id_last4 = models.GeneratedField(
+        expression=Right("id_number", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        db_index=True,
+        verbose_name=_("证件号码后四位"),
+    )
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
     gender = models.CharField(_("性别"), max_length=1, choices=codes.GENDER.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
@@ -187,6 +197,8 @@ class TransferRequest(models.Model):
     class Origin(models.TextChoices):
         TRANSFER = "transfer", _("转会申请")
         IMPORT_CONFLICT = "import_conflict", _("导入冲突")
+        # Raised by the receiving union (one-member form found the ID elsewhere).
+        CLAIM = "claim", _("调入申请")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="transfers")
     from_union = models.ForeignKey(

@@ -238,3 +238,7 @@ CELERY_BEAT_SCHEDULE["unions.daily_snapshots"] = {
     "task": "unions.tasks.daily_snapshots",
     "schedule": crontab(hour=envint("SNAPSHOT_HOUR", 23), minute=50),
 }
+
+# Member register: the largest member list one web request exports (about 20,000 rows
+# a second); a bigger selection is narrowed by union or other filters first.
+MEMBER_EXPORT_MAX_ROWS = envint("MEMBER_EXPORT_MAX_ROWS", 100_000)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("password/change/", union_views.PasswordChangeView.as_view(), name="password_change"),
     path("ops/", admin.site.urls),
     path("progress/", include("unions.progress_urls", namespace="progress")),
+    path("members/", include("members.urls", namespace="members")),
 ]

@@ -1,0 +1,274 @@
+"""Reads over the member register. Callers pass querysets already narrowed by
+`unions.access`; these functions only narrow them further."""
+
+import datetime
+import functools
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
+from django.utils import timezone
+from stdnum import numdb
+
+from members import codes
+from members.models import Member, TransferRequest
+from members.validators import clean_text
+from unions.access import subtree_q, user_root
+from unions.models import Union, User
+
+PAGE_SIZE = 50
+
+_FULL_ID = re.compile(r"^[0-9A-Z]{8,}$")
+_ID_SUFFIX = re.compile(r"^\d{3,17}[\dX]$|^\d{4,18}$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class SearchTooShort(ValueError):
+    pass
+
+
+def search_q(text: str) -> Q:
+    """What the search box means: a full ID, the last digits of an ID, a mobile,
+    or the beginning of a name. Each form uses an index:
+
+    - last digits: `id_last4` (a column the database computes from the ID) narrows to a
+      handful of rows, then `endswith` checks longer suffixes;
+    - a full ID: `id_last4` plus equality;
+    - a mobile: the `mobile` index; a name: the `name` index (prefix match).
+    """
+    raw = (text or "").strip()
+    if not raw:
+        return Q()
+    compact = clean_text(raw).upper()
+    if _MOBILE.match(compact):
+        return Q(mobile=compact) | Q(id_last4=compact[-4:], id_number__endswith=compact)
+    if _ID_SUFFIX.match(compact):
+        if len(compact) == 18:
+            return Q(id_last4=compact[-4:], id_number=compact)
+        return Q(id_last4=compact[-4:], id_number__endswith=compact)
+    if compact.isdigit():
+        raise SearchTooShort(compact)
+    if _FULL_ID.match(compact) and any(c.isdigit() for c in compact):
+        # passports and permits: letters and digits
+        return Q(id_last4=compact[-4:], id_number=compact)
+    return Q(name__startswith=re.sub(r"\s+", " ", raw))
+
+
+@dataclass
+class MemberFilter:
+    q: str = ""
+    union: Union | None = None
+    include_sub: bool = True
+    status: str = ""
+    gender: str = ""
+    political_status: str = ""
+    new_employment_form: str = ""  # "1", "0" or ""
+    education: str = ""
+
+    def apply(self, qs: QuerySet, *, with_status: bool = True) -> QuerySet:
+        if self.q:
+            qs = qs.filter(search_q(self.q))
+        if self.union is not None:
+            if self.include_sub:
+                qs = qs.filter(subtree_q(self.union, "union"))
+            else:
+                qs = qs.filter(union=self.union)
+        if self.status and with_status:
+            qs = qs.filter(status=self.status)
+        for field in ("gender", "political_status", "education"):
+            if getattr(self, field):
+                qs = qs.filter(**{field: getattr(self, field)})
+        if self.new_employment_form:
+            qs = qs.filter(new_employment_form=self.new_employment_form == "1")
+        return qs
+
+    def describe(self) -> dict:
+        """For the audit log: what was exported, never a full ID or phone."""
+        out = {}
+        if self.q:
+            out["q"] = "（证件号码或手机号码）" if any(c.isdigit() for c in self.q) else self.q
+        if self.union is not None:
+            out["union"] = self.union.name
+            out["include_sub"] = self.include_sub
+        for field in (
+            "status",
+            "gender",
+            "political_status",
+            "new_employment_form",
+            "education",
+        ):
+            if getattr(self, field):
+                out[field] = getattr(self, field)
+        return out
+
+
+@dataclass
+class Page:
+    rows: list
+    next_after: int | None
+    prev_before: int | None
+
+
+def keyset_page(
+    qs: QuerySet, *, after: int | None = None, before: int | None = None, size: int = PAGE_SIZE
+) -> Page:
+    """Newest first, paged by primary key (`id < last seen`), never by OFFSET: page
+    20,000 costs what page 1 costs."""
+    if before is not None:
+        rows = list(qs.filter(pk__gt=before).order_by("pk")[: size + 1])
+        more_before = len(rows) > size
+        rows = rows[:size][::-1]
+        return Page(
+            rows=rows,
+            next_after=rows[-1].pk if rows else None,
+            prev_before=rows[0].pk if rows and more_before else None,
+        )
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.order_by("-pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(
+        rows=rows,
+        next_after=rows[-1].pk if rows and more else None,
+        prev_before=rows[0].pk if rows and after is not None else None,
+    )
+
+
+def status_counts(qs: QuerySet) -> dict[str, int]:
+    """Members per status in one grouped query."""
+    # COUNT(*) rather than COUNT(id): answered from the (union, status) index alone.
+    return dict(qs.order_by().values_list("status").annotate(n=Count("*")))
+
+
+# ---- transfers -----------------------------------------------------------------
+
+
+def transfers_for(user: User) -> QuerySet:
+    """Requests a user may see: those sent from or to a union of their subtree.
+    The other side sees the request itself, not the sender's members."""
+    root = user_root(user)
+    if root is None:
+        return TransferRequest.objects.none()
+    return TransferRequest.objects.filter(
+        subtree_q(root, "from_union") | subtree_q(root, "to_union")
+    ).select_related("member", "from_union", "to_union", "requested_by", "decided_by")
+
+
+# ---- data review -----------------------------------------------------------------
+
+OPTIONAL_FIELDS = (
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "political_status",
+    "education",
+    "join_date",
+    "household_type",
+    "employment_status",
+    "new_employment_form",
+    "union_post",
+)
+MIN_WORK_AGE = 16
+MAX_WORK_AGE = 70
+
+
+def _years_ago(today: datetime.date, years: int) -> datetime.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+@functools.lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every six-digit county code python-stdnum knows, whatever years it was valid."""
+    codes6 = set()
+    for _, province, _, _, children in numdb.get("cn/loc").prefixes:
+        for _, county, _, props, _ in children:
+            if "county" in props:
+                codes6.add(province + county)
+    return frozenset(codes6)
+
+
+def _region_known(code6: str) -> bool:
+    return code6 in known_regions()
+
+
+def review_q(today: datetime.date | None = None) -> Q:
+    """Members with something to check: missing optional fields, an age implausible
+    for work while 在册, or a region code no county ever had. One condition the
+    database evaluates while it walks the members newest first."""
+    today = today or timezone.localdate()
+    missing = Q(birth_date__isnull=True) | Q(join_date__isnull=True)
+    missing |= Q(new_employment_form__isnull=True)
+    for field in OPTIONAL_FIELDS:
+        if field not in ("birth_date", "join_date", "new_employment_form"):
+            missing |= Q(**{field: ""})
+    age = Q(status=Member.Status.ACTIVE) & (
+        Q(birth_date__gt=_years_ago(today, MIN_WORK_AGE))
+        | Q(birth_date__lt=_years_ago(today, MAX_WORK_AGE))
+    )
+    region = Q(id_type=codes.ID_RESIDENT) & ~Q(region__in=sorted(known_regions()))
+    return missing | age | region
+
+
+def with_region(qs: QuerySet) -> QuerySet:
+    """`region`: the first six digits of the ID, which `review_q` needs."""
+    return qs.annotate(region=Substr("id_number", 1, 6))
+
+
+def warnings_for(member: Member, today: datetime.date | None = None) -> list[str]:
+    """What the 数据核查 page says about one member, in Chinese."""
+    today = today or timezone.localdate()
+    out = []
+    if member.id_type == codes.ID_RESIDENT and not _region_known(member.id_number[:6]):
+        out.append(f"证件号码地区代码“{member.id_number[:6]}”不在行政区划代码表中")
+    if member.birth_date and member.status == Member.Status.ACTIVE:
+        years = (today - member.birth_date).days // 365
+        if member.birth_date > _years_ago(today, MIN_WORK_AGE):
+            out.append(f"年龄{years}岁，不满{MIN_WORK_AGE}岁却在册")
+        elif member.birth_date < _years_ago(today, MAX_WORK_AGE):
+            out.append(f"年龄{years}岁，超过{MAX_WORK_AGE}岁仍在册（是否已退休？）")
+    missing = [
+        str(Member._meta.get_field(f).verbose_name)
+        for f in OPTIONAL_FIELDS
+        if getattr(member, f) in (None, "")
+    ]
+    if missing:
+        out.append("未填写：" + "、".join(missing))
+    return out
+
+
+@dataclass
+class ChecklistRow:
+    union: Union
+    total: int
+    confirmed: int
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.confirmed
+
+
+def checklist(root: Union, since: datetime.date) -> list[ChecklistRow]:
+    """Per union of `root`'s subtree: members under review (在册, 保留会籍) and how many
+    were confirmed since the review cycle began. Two queries whatever the tree size."""
+    since_at = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
+    counts = {
+        row["union_id"]: row
+        for row in Member.objects.filter(
+            subtree_q(root, "union"),
+            status__in=(Member.Status.ACTIVE, Member.Status.RESERVED),
+        )
+        .order_by()
+        .values("union_id")
+        .annotate(total=Count("id"), confirmed=Count("id", filter=Q(confirmed_at__gte=since_at)))
+    }
+    rows = []
+    for union in Union.objects.filter(subtree_q(root)).order_by("lft"):
+        row = counts.get(union.pk)
+        if row:
+            rows.append(ChecklistRow(union=union, total=row["total"], confirmed=row["confirmed"]))
+    return rows

@@ -1,0 +1,24 @@
+"""Small pieces the member register's views share."""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from unions.access import unions_for
+
+
+def require_editor(request) -> None:
+    """管理员 and 采集员 edit; 查看 reads masked data only."""
+    if not request.user.can_edit_members:
+        raise PermissionDenied(_("您的账号是“查看”角色，只能查看脱敏信息。"))
+
+
+def int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def subtree_unions(request) -> list:
+    """The user's subtree in tree order, loaded once per request."""
+    return list(unions_for(request.user).order_by("tree_id", "lft"))

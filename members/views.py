@@ -1,0 +1,343 @@
+"""Pages of the member register. Each view: access helper → form → service → redirect.
+
+The search may hold a full ID number, which must never appear in a URL (browser
+history, proxy and server logs): the filter form is posted, kept in the session,
+and the list URL carries only the paging cursor.
+"""
+
+import tempfile
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from members import selectors, services
+from members.exports import write_members_xlsx
+from members.forms import FilterForm, MemberEventForm, MemberForm
+from members.models import Member
+from members.validators import Problem
+from members.view_helpers import int_or_none, require_editor, subtree_unions
+from unions import audit
+from unions.access import (
+    get_in_scope,
+    members_for,
+    union_in_scope,
+    unions_for,
+    user_root,
+)
+from unions.models import AuditEntry
+
+FILTER_SESSION_KEY = "member_filter"
+
+
+def _member(request, pk) -> Member:
+    return get_in_scope(members_for(request.user).select_related("union", "unit"), pk=pk)
+
+
+# ---- list, search, export ------------------------------------------------------
+
+
+def _current_filter(request, unions: list) -> selectors.MemberFilter:
+    """The filter kept in the session, re-checked against the user's scope."""
+    saved = dict(request.session.get(FILTER_SESSION_KEY) or {})
+    union_pk = saved.pop("union", None)
+    union = next((u for u in unions if u.pk == union_pk), None)
+    known = selectors.MemberFilter.__dataclass_fields__
+    return selectors.MemberFilter(union=union, **{k: v for k, v in saved.items() if k in known})
+
+
+def _save_filter(request, cleaned: dict) -> None:
+    saved = {k: (v or "") for k, v in cleaned.items() if k not in ("union", "include_sub")}
+    saved["include_sub"] = bool(cleaned.get("include_sub"))
+    saved["union"] = cleaned["union"].pk if cleaned.get("union") else None
+    request.session[FILTER_SESSION_KEY] = saved
+
+
+@login_required
+def member_list(request):
+    unions = subtree_unions(request)
+    if request.method == "POST":
+        if "reset" in request.POST:
+            request.session.pop(FILTER_SESSION_KEY, None)
+            return redirect("members:list")
+        form = FilterForm(request.POST, unions=unions)
+        if form.is_valid():
+            _save_filter(request, form.cleaned_data)
+            return redirect("members:list")
+    else:
+        union_pk = int_or_none(request.GET.get("union"))
+        if union_pk is not None:
+            # A link from another page ("this union's members"): start a fresh filter.
+            if union_pk not in {u.pk for u in unions}:
+                raise Http404
+            request.session[FILTER_SESSION_KEY] = {"union": union_pk, "include_sub": True}
+            return redirect("members:list")
+        member_filter = _current_filter(request, unions)
+        initial = {**member_filter.__dict__, "union": getattr(member_filter.union, "pk", "")}
+        form = FilterForm(initial=initial, unions=unions)
+
+    member_filter = _current_filter(request, unions)
+    scoped = members_for(request.user)
+    context = {"form": form, "filter": member_filter}
+    try:
+        base = member_filter.apply(scoped, with_status=False)
+        filtered = member_filter.apply(scoped)
+        page = selectors.keyset_page(
+            filtered.select_related("union"),
+            after=int_or_none(request.GET.get("after")),
+            before=int_or_none(request.GET.get("before")),
+        )
+        by_status = selectors.status_counts(base)
+    except selectors.SearchTooShort:
+        messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
+        page = selectors.Page(rows=[], next_after=None, prev_before=None)
+        by_status = {}
+    total = (
+        by_status.get(member_filter.status, 0) if member_filter.status else sum(by_status.values())
+    )
+    context.update(
+        page=page,
+        total=total,
+        status_counts=[
+            (value, label, by_status.get(value, 0))
+            for value, label in Member.Status.choices
+            if by_status.get(value)
+        ],
+        can_edit=request.user.can_edit_members,
+        selects=[
+            form[name]
+            for name in ("status", "gender", "political_status", "new_employment_form", "education")
+        ],
+    )
+    return render(request, "members/member_list.html", context)
+
+
+@login_required
+def member_export(request):
+    """The current filter as xlsx. Editors get full IDs and phones; 查看 gets them masked."""
+    member_filter = _current_filter(request, subtree_unions(request))
+    try:
+        queryset = member_filter.apply(members_for(request.user))
+    except selectors.SearchTooShort:
+        messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
+        return redirect("members:list")
+    count = queryset.count()
+    if count > settings.MEMBER_EXPORT_MAX_ROWS:
+        messages.error(
+            request,
+            _(
+                "当前结果有 %(n)s 人，超过单次导出上限 %(max)s 人。请按工会或其他条件缩小范围后分批导出。"
+            )
+            % {"n": f"{count:,}", "max": f"{settings.MEMBER_EXPORT_MAX_ROWS:,}"},
+        )
+        return redirect("members:list")
+    masked = not request.user.can_edit_members
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    rows = write_members_xlsx(queryset, out, masked=masked)
+    out.seek(0)
+    root = member_filter.union or user_root(request.user)
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=root,
+        object_repr=_("会员名单（%(n)d人）") % {"n": rows},
+        detail={"what": "members", "rows": rows, "masked": masked, **member_filter.describe()},
+    )
+    filename = f"会员名单-{root.name}-{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(out, as_attachment=True, filename=filename)
+
+
+# ---- one member ----------------------------------------------------------------
+
+
+def _detail_context(request, member, *, revealed=False) -> dict:
+    return {
+        "member": member,
+        "revealed": revealed,
+        "can_edit": request.user.can_edit_members,
+        "events": member.events.select_related("from_union", "to_union", "recorded_by"),
+        "changes": member.changes.select_related("by"),
+        "transfers": selectors.transfers_for(request.user).filter(member=member),
+        "fields": _field_rows(member),
+    }
+
+
+def _field_rows(member) -> list[tuple[str, str]]:
+    rows = []
+    for name in services.EDITABLE_FIELDS:
+        if name in ("name", "id_number", "mobile", "extra"):
+            continue
+        rows.append(
+            (
+                Member._meta.get_field(name).verbose_name,
+                services.display(name, getattr(member, name)),
+            )
+        )
+    return rows
+
+
+@login_required
+def member_detail(request, pk):
+    member = _member(request, pk)
+    return render(request, "members/member_detail.html", _detail_context(request, member))
+
+
+@login_required
+@require_POST
+def member_reveal(request, pk):
+    """显示完整证件号: answers the POST with the page itself, so the number never
+    travels in a URL; the audit entry names the member by the masked ID."""
+    member = _member(request, pk)
+    require_editor(request)
+    audit.record(AuditEntry.Action.ID_REVEALED, request=request, union=member.union, obj=member)
+    context = _detail_context(request, member, revealed=True)
+    response = render(request, "members/member_detail.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _conflict_message(request, holder: Member) -> str:
+    if union_in_scope(request.user, holder.union):
+        return _("该证件号码已登记为会员（%(name)s，所在工会：%(union)s），请直接修改该会员。") % {
+            "name": holder.name,
+            "union": holder.union.name,
+        }
+    return _(
+        "该证件号码已在“%(union)s”登记为会员（一证一会员）。如该会员已调入本单位，"
+        "请点击“申请调入”，由对方工会确认后转入。"
+    ) % {"union": holder.union.name}
+
+
+@login_required
+def member_add(request):
+    require_editor(request)
+    unions = unions_for(request.user)
+    holder = None
+    if request.method == "POST":
+        form = MemberForm(request.POST, unions=unions)
+        if form.is_valid():
+            union = form.cleaned_data["union"]
+            try:
+                member = services.create_member(
+                    union=union, data=form.member_data(), by=request.user, request=request
+                )
+            except services.MemberElsewhere as conflict:
+                holder = conflict.member
+                if "claim" in request.POST and not union_in_scope(request.user, holder.union):
+                    try:
+                        services.claim_member(
+                            holder=holder, to_union=union, data=form.member_data(), by=request.user
+                        )
+                    except (Problem, IntegrityError) as p:
+                        messages.error(request, getattr(p, "message", _("申请已存在。")))
+                    else:
+                        messages.success(
+                            request,
+                            _("已向“%(union)s”发出调入申请，对方确认后该会员转入本单位。")
+                            % {"union": holder.union.name},
+                        )
+                        return redirect("members:transfers")
+                form.add_error("id_number", _conflict_message(request, holder))
+            else:
+                for warning in getattr(form, "id_warnings", []):
+                    messages.warning(request, warning)
+                messages.success(request, _("已登记会员 %(name)s。") % {"name": member.name})
+                return redirect("members:detail", pk=member.pk)
+    else:
+        form = MemberForm(unions=unions, initial={"union": request.user.union_id})
+    return render(
+        request,
+        "members/member_form.html",
+        {
+            "form": form,
+            "holder": holder,
+            "can_claim": holder is not None and not union_in_scope(request.user, holder.union),
+        },
+    )
+
+
+@login_required
+def member_edit(request, pk):
+    member = _member(request, pk)
+    require_editor(request)
+    unions = unions_for(request.user)
+    if request.method == "POST":
+        form = MemberForm(request.POST, unions=unions, member=member)
+        if form.is_valid():
+            try:
+                change = services.update_member(
+                    member=member,
+                    data=form.member_data(),
+                    union=form.cleaned_data["union"],
+                    by=request.user,
+                    request=request,
+                )
+            except services.MemberElsewhere as conflict:
+                form.add_error("id_number", _conflict_message(request, conflict.member))
+            else:
+                for warning in getattr(form, "id_warnings", []):
+                    messages.warning(request, warning)
+                if change is None:
+                    messages.info(request, _("没有修改任何内容。"))
+                else:
+                    messages.success(request, _("已保存修改。"))
+                return redirect("members:detail", pk=member.pk)
+    else:
+        form = MemberForm(initial=MemberForm.initial_for(member), unions=unions, member=member)
+    return render(request, "members/member_form.html", {"form": form, "member": member})
+
+
+@login_required
+def member_event(request, pk):
+    """会籍变动: 转出 files a transfer request; the other kinds change the status now."""
+    member = _member(request, pk)
+    require_editor(request)
+    form = MemberEventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["kind"] == MemberEventForm.TRANSFER:
+                target = services.find_union(data["to_union"])
+                transfer = services.request_transfer(
+                    member=member,
+                    to_union=target,
+                    on=data["on"],
+                    reason=data["reason"],
+                    by=request.user,
+                )
+                messages.success(
+                    request,
+                    _("已向“%(union)s”发出转会申请；对方接收前，会员仍在本单位。")
+                    % {"union": target.name},
+                )
+                return redirect("members:transfer", pk=transfer.pk)
+            event = services.record_event(
+                member=member,
+                kind=data["kind"],
+                on=data["on"],
+                reason=data["reason"],
+                by=request.user,
+                request=request,
+            )
+        except Problem as p:
+            field = "to_union" if p.code.startswith(("union", "same")) else None
+            form.add_error(field, p.message)
+        else:
+            messages.success(
+                request,
+                _("已办理%(kind)s，会籍状态：%(status)s。")
+                % {"kind": event.get_kind_display(), "status": member_status(event)},
+            )
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/member_event.html", {"form": form, "member": member})
+
+
+def member_status(event) -> str:
+    event.member.refresh_from_db(fields=["status"])
+    return event.member.get_status_display()
