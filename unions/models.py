@@ -203,3 +203,15 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除。")
+
+    DETAIL_LABELS = {"username": _("输入的账号"), "ip_address": _("地址"), "role": _("角色")}
+
+    @property
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The detail as (label, text) pairs for display; [old, new] pairs read "old → new"."""
+        items = []
+        for key, value in (self.detail or {}).items():
+            if isinstance(value, list):
+                value = " → ".join(str(v) for v in value)
+            items.append((str(self.DETAIL_LABELS.get(key, key)), str(value)))
+        return items

@@ -1,8 +1,10 @@
 """Read-side queries over the union tree."""
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from unions.access import subtree_q
 from unions.models import Union
@@ -37,3 +39,46 @@ def subtree_member_counts(root: Union) -> dict[int, UnionCount]:
         if union.parent_id in counts and union.pk != root.pk:
             counts[union.parent_id].total += counts[union.pk].total
     return counts
+
+
+def filter_accounts(
+    accounts, *, q: str = "", union: Union | None = None, role: str = "", active: str = ""
+):
+    """Narrow an already-scoped account queryset by the list page's filters."""
+    if q:
+        accounts = accounts.filter(Q(username__icontains=q) | Q(first_name__icontains=q))
+    if union is not None:
+        accounts = accounts.filter(subtree_q(union, "union"))
+    if role:
+        accounts = accounts.filter(role=role)
+    if active in ("0", "1"):
+        accounts = accounts.filter(is_active=active == "1")
+    return accounts.select_related("union").order_by("union__tree_id", "union__lft", "username")
+
+
+def filter_audit(
+    entries,
+    *,
+    action: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    actor: str = "",
+    union: Union | None = None,
+):
+    """Narrow an already-scoped audit queryset by the log page's filters (dates are
+    local calendar days, both ends included)."""
+    if action:
+        entries = entries.filter(action=action)
+    if date_from:
+        entries = entries.filter(at__gte=_start_of(date_from))
+    if date_to:
+        entries = entries.filter(at__lt=_start_of(date_to + datetime.timedelta(days=1)))
+    if actor:
+        entries = entries.filter(actor_username__icontains=actor)
+    if union is not None:
+        entries = entries.filter(subtree_q(union, "union"))
+    return entries.select_related("union").order_by("-at", "-id")
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
