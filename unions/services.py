@@ -102,7 +102,7 @@ def update_account(
     if union.pk != account.union_id:
         changes["所属工会"] = [account.union.name, union.name]
     if role != account.role:
-        changes["角色"] = [account.get_role_display(), User.Role(role).label]
+        changes["角色"] = [str(account.get_role_display()), str(User.Role(role).label)]
     if full_name != account.first_name:
         changes["姓名"] = [account.first_name, full_name]
     account.union, account.role, account.first_name = union, role, full_name
