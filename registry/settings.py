@@ -230,3 +230,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# Accounts (issue 3): the length rule with a Chinese message (Django's zh-hans catalogue
+# has none for it); the same limit as above.
+for _validator in AUTH_PASSWORD_VALIDATORS:
+    if _validator["NAME"].endswith(".MinimumLengthValidator"):
+        _validator["NAME"] = "unions.password_validation.MinimumLengthValidator"

@@ -55,3 +55,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _platform_operators_only(request) -> bool:
+    """/ops/ is for platform operators (superusers) only; a staff flag alone opens nothing."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _platform_operators_only

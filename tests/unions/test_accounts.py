@@ -184,9 +184,13 @@ def test_sibling_account_answers_404(admin_client, tree, make_user):
 def test_superuser_accounts_are_invisible(admin_client, tree):
     ops = User.objects.create_superuser("ops", password=PASSWORD)
     assert admin_client.get(reverse("unions:account_detail", args=[ops.pk])).status_code == 404
-    assert "ops" not in admin_client.get(reverse("unions:account_list")).content.decode().split(
-        'data-testid="accounts"'
-    )[1].split("</table>")[0]
+    assert (
+        "ops"
+        not in admin_client.get(reverse("unions:account_list"))
+        .content.decode()
+        .split('data-testid="accounts"')[1]
+        .split("</table>")[0]
+    )
 
 
 def test_reset_gives_a_new_password_that_must_be_changed(admin_client, tree, make_user, client):
@@ -278,7 +282,9 @@ def test_collector_cannot_raise_own_role(client, tree, make_user):
     assert collector.role == User.Role.COLLECTOR
 
 
-def test_admin_of_a_lower_union_cannot_touch_the_county_admin(client, tree, make_user, county_admin):
+def test_admin_of_a_lower_union_cannot_touch_the_county_admin(
+    client, tree, make_user, county_admin
+):
     town_admin = make_user(tree["town"], User.Role.ADMIN)
     client.force_login(town_admin)
     url = reverse("unions:account_set_active", args=[county_admin.pk])
