@@ -77,6 +77,9 @@ class AccountForm(StyledForm):
         )
         self.fields["union"].widget.attrs["class"] = "form-select"
         self.fields["role"].choices = role_choices(actor)
+        if account is None:
+            # No default role: whoever opens an account picks what it may do.
+            self.fields["role"].choices = [("", _("请选择")), *role_choices(actor)]
         if account is not None:
             del self.fields["username"]
             if account.pk == actor.pk:

@@ -291,3 +291,18 @@ def test_admin_of_a_lower_union_cannot_touch_the_county_admin(
     assert client.post(url, {"active": "0"}).status_code == 404
     county_admin.refresh_from_db()
     assert county_admin.is_active
+
+
+def test_role_has_no_default_and_must_be_chosen(admin_client, tree):
+    response = create(admin_client, union=tree["town"].pk, role="")
+    assert response.status_code == 200
+    assert "角色：这个字段是必填项" in response.content.decode()
+    assert not User.objects.filter(username="zj_collector").exists()
+
+
+def test_create_form_offers_roles_and_unions_in_scope_only(client, tree, make_user):
+    client.force_login(make_user(tree["town"], User.Role.ADMIN))
+    page = client.get(reverse("unions:account_create")).content.decode()
+    unions = page.split('name="union"')[1].split("</select>")[0]
+    assert "漳江物流公司工会" in unions and "一车间工会小组" in unions
+    assert "桃源县总工会" not in unions and "桃源一中工会" not in unions and "鼎城" not in unions
