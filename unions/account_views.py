@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from unions import services
-from unions.access import accounts_for, admin_required, get_in_scope
+from unions.access import accounts_for, admin_required, audit_for, get_in_scope
 from unions.forms import AccountFilterForm, AccountForm
-from unions.selectors import filter_accounts
+from unions.selectors import account_history, filter_accounts
 
 # The initial password travels from the create/reset POST to the sheet page in the
 # session and is removed the first time the sheet shows it.
@@ -64,7 +64,8 @@ def account_create(request):
 @admin_required
 def account_detail(request, pk):
     account = get_in_scope(accounts_for(request.user).select_related("union", "created_by"), pk=pk)
-    return render(request, "accounts/account_detail.html", {"account": account})
+    history = account_history(audit_for(request.user), account)[:30]
+    return render(request, "accounts/account_detail.html", {"account": account, "history": history})
 
 
 @admin_required

@@ -82,3 +82,13 @@ def filter_audit(
 
 def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def account_history(entries, account):
+    """What was done to `account` and what it did itself, newest first, from an
+    already-scoped audit queryset."""
+    return (
+        entries.filter(Q(object_type="user", object_id=str(account.pk)) | Q(actor=account))
+        .select_related("union")
+        .order_by("-at", "-id")
+    )

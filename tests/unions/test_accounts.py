@@ -306,3 +306,27 @@ def test_create_form_offers_roles_and_unions_in_scope_only(client, tree, make_us
     unions = page.split('name="union"')[1].split("</select>")[0]
     assert "漳江物流公司工会" in unions and "一车间工会小组" in unions
     assert "桃源县总工会" not in unions and "桃源一中工会" not in unions and "鼎城" not in unions
+
+
+def test_account_page_shows_what_happened_to_the_account(admin_client, tree, make_user):
+    officer = make_user(tree["base"], User.Role.COLLECTOR, username="base_collector")
+    admin_client.post(reverse("unions:account_reset", args=[officer.pk]))
+    admin_client.post(reverse("unions:account_set_active", args=[officer.pk]), {"active": "0"})
+    other = make_user(tree["base"], User.Role.COLLECTOR, username="someone_else")
+    admin_client.post(reverse("unions:account_reset", args=[other.pk]))
+
+    page = admin_client.get(reverse("unions:account_detail", args=[officer.pk])).content.decode()
+    history = page.split('data-testid="account-history"')[1]
+    assert "重置密码" in history and "停用账号" in history
+    assert history.count("重置密码") == 1  # not the other account's reset
+
+
+def test_refusals_are_explained_in_chinese(client, tree, make_user):
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+    forbidden = client.get(reverse("unions:account_list"))
+    assert forbidden.status_code == 403 and "账号角色不能使用" in forbidden.content.decode()
+
+    client.force_login(make_user(tree["county"], User.Role.ADMIN))
+    hidden = make_user(tree["sibling"], username="hidden")
+    missing = client.get(reverse("unions:account_detail", args=[hidden.pk]))
+    assert missing.status_code == 404 and "找不到" in missing.content.decode()
