@@ -109,3 +109,15 @@ def test_admin_moves_a_union(page, login, tree, county_admin, transactional_db):
     expect(page.get_by_role("alert")).to_contain_text("已调整到“桃源一中工会”之下")
     school = Union.objects.get(name="桃源一中工会")
     assert Union.objects.get(name="漳江物流公司工会").parent == school
+
+
+def test_repeated_wrong_passwords_lock_the_account(page, login, tree, make_user, transactional_db):
+    from django.conf import settings
+
+    make_user(tree["town"], username="zj_officer")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login("zj_officer", "not-the-password")
+    login("zj_officer", PASSWORD)
+    expect(page.get_by_test_id("locked-out")).to_contain_text("登录失败次数过多")
+    expect(page.get_by_test_id("locked-out")).to_contain_text("分钟后自动解除")
+    assert AuditEntry.objects.filter(action="lockout", union=tree["town"]).exists()

@@ -224,3 +224,24 @@ def test_concurrent_creates_and_moves_keep_the_tree_valid(transactional_db, tree
     Union.objects.rebuild()
     after = list(Union.objects.order_by("pk").values_list("pk", "lft", "rght", "level"))
     assert before == after
+
+
+def test_hostile_posts_cannot_touch_a_sibling_union(admin_client, tree):
+    edit = reverse("unions:union_edit", args=[tree["sibling_base"].pk])
+    response = admin_client.post(edit, {"name": "改名", "kind": codes.KIND_BASE})
+    assert response.status_code == 404
+    move = reverse("unions:union_move", args=[tree["sibling_base"].pk])
+    assert admin_client.post(move, {"new_parent": tree["county"].pk}).status_code == 404
+    sibling_base = fresh(tree["sibling_base"])
+    assert sibling_base.name == "鼎城医院工会" and sibling_base.parent == tree["sibling"]
+    assert not AuditEntry.objects.filter(union=tree["sibling_base"]).exists()
+
+
+def test_collector_cannot_create_unions(client, tree, make_user):
+    client.force_login(make_user(tree["county"], User.Role.COLLECTOR))
+    response = client.post(
+        reverse("unions:union_create"),
+        {"parent": tree["town"].pk, "name": "采集员建的", "kind": codes.KIND_BASE},
+    )
+    assert response.status_code == 403
+    assert not Union.objects.filter(name="采集员建的").exists()
