@@ -236,3 +236,6 @@ LOGGING = {
 for _validator in AUTH_PASSWORD_VALIDATORS:
     if _validator["NAME"].endswith(".MinimumLengthValidator"):
         _validator["NAME"] = "unions.password_validation.MinimumLengthValidator"
+# django-ipware is not installed, so Axes would ignore PROXY_COUNT and lock out the proxy's
+# address; this callable reads X-Forwarded-For with that count, the same as the audit log.
+AXES_CLIENT_IP_CALLABLE = "unions.audit.client_ip"

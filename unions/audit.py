@@ -1,7 +1,9 @@
 """Writing the audit trail. Callers pass what happened; this fills in who and from where."""
 
+import ipaddress
 import re
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from members.validators import mask_id
@@ -24,9 +26,28 @@ def scrub(value):
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The visitor's address. Behind PROXY_COUNT reverse proxies it is the entry that many
+    places from the right of X-Forwarded-For (each proxy appends the address it was called
+    from; anything further left the client could have written itself). Axes uses this too
+    (AXES_CLIENT_IP_CALLABLE), so lockouts and the audit log agree on who it was."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    count = settings.AXES_IPWARE_PROXY_COUNT
+    if count:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= count and _is_ip(hops[-count]):
+            return hops[-count]
+    address = request.META.get("REMOTE_ADDR") or None
+    return address if address and _is_ip(address) else None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def record(

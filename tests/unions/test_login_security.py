@@ -209,3 +209,41 @@ def test_production_settings_pass_the_deploy_check():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_behind_a_proxy_the_forwarded_address_is_locked_not_the_proxy(
+    client, tree, make_user, settings
+):
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    make_user(tree["town"], username="innocent")
+    for n in range(LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": f"guess{n}", "password": "wrong-password"},
+            REMOTE_ADDR="172.18.0.2",
+            HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9",  # the left one is the client's own claim
+        )
+    entry = AuditEntry.objects.filter(action=AuditEntry.Action.LOCKOUT).latest("id")
+    assert entry.ip_address == "203.0.113.9"
+
+    def login_from(address):
+        return Client().post(
+            reverse("login"),
+            {"username": "innocent", "password": PASSWORD},
+            REMOTE_ADDR="172.18.0.2",
+            HTTP_X_FORWARDED_FOR=address,
+        )
+
+    assert login_from("203.0.113.9").status_code == 429
+    assert login_from("198.51.100.7").status_code == 302
+
+
+def test_without_proxies_forwarded_headers_are_ignored(client, tree, make_user):
+    make_user(tree["town"], username="zj_officer")
+    client.post(
+        reverse("login"),
+        {"username": "zj_officer", "password": "wrong"},
+        REMOTE_ADDR="10.4.4.4",
+        HTTP_X_FORWARDED_FOR="6.6.6.6",
+    )
+    assert AuditEntry.objects.get(action=AuditEntry.Action.LOGIN_FAILED).ip_address == "10.4.4.4"
