@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from unions import audit
-from unions.access import assignable_roles, below_root_for, union_in_scope, user_root
+from unions.access import assignable_roles, below_root_for, union_in_scope
 from unions.models import AuditEntry, Union, User
 
 # No 0/O, 1/l/I: the password is read off paper and typed in.
@@ -202,10 +202,11 @@ def create_union(
     *, actor: User, parent: Union, request: HttpRequest | None = None, **fields
 ) -> Union:
     """A new union directly below `parent` (the actor's own union or one below it)."""
+    _lock_tree(parent.tree_id)
+    parent = _fresh(parent)
     if not union_in_scope(actor, parent):
         raise PermissionDenied
-    _lock_tree(parent.tree_id)
-    union = Union(parent=_fresh(parent), **{k: v for k, v in fields.items() if k in UNION_FIELDS})
+    union = Union(parent=parent, **{k: v for k, v in fields.items() if k in UNION_FIELDS})
     union.credit_code = union.credit_code or None
     union.save()
     audit.record(
@@ -224,10 +225,10 @@ def update_union(
     *, actor: User, union: Union, request: HttpRequest | None = None, **fields
 ) -> Union:
     """Edit a union's own information (its place in the tree changes only by moving)."""
-    if not union_in_scope(actor, union):
-        raise PermissionDenied
     _lock_tree(union.tree_id)
     union = _fresh(union)
+    if not union_in_scope(actor, union):
+        raise PermissionDenied
     changes = {}
     for name in UNION_FIELDS:
         if name not in fields:
@@ -261,13 +262,12 @@ def move_union(
 ) -> Union:
     """Put `union` (strictly below the actor's own union) under `new_parent`
     (inside the actor's subtree, not the union itself nor one of its descendants)."""
-    root = user_root(actor)
-    if root is None or not below_root_for(actor).filter(pk=union.pk).exists():
+    _lock_tree(union.tree_id)
+    union, new_parent = _fresh(union), _fresh(new_parent)
+    if not below_root_for(actor).filter(pk=union.pk).exists():
         raise PermissionDenied
     if not union_in_scope(actor, new_parent):
         raise PermissionDenied
-    _lock_tree(union.tree_id)
-    union, new_parent = _fresh(union), _fresh(new_parent)
     if new_parent.is_descendant_of(union, include_self=True):
         raise ValidationError(_("不能把工会调整到它自己或它的下级工会之下。"))
     old_parent = union.parent

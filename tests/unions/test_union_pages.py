@@ -245,3 +245,20 @@ def test_collector_cannot_create_unions(client, tree, make_user):
     )
     assert response.status_code == 403
     assert not Union.objects.filter(name="采集员建的").exists()
+
+
+def test_services_refuse_unions_outside_the_subtree(tree, county_admin):
+    from django.core.exceptions import PermissionDenied
+
+    from unions.services import update_union
+
+    with pytest.raises(PermissionDenied):
+        create_union(actor=county_admin, parent=tree["sibling"], name="越界", kind=codes.KIND_BASE)
+    with pytest.raises(PermissionDenied):
+        update_union(actor=county_admin, union=tree["city"], name="改名")
+    with pytest.raises(PermissionDenied):
+        move_union(actor=county_admin, union=tree["town"], new_parent=tree["sibling"])
+    with pytest.raises(PermissionDenied):
+        move_union(actor=county_admin, union=tree["county"], new_parent=tree["sibling"])
+    assert fresh(tree["town"]).parent == tree["county"]
+    assert fresh(tree["city"]).name == "常德市总工会"
