@@ -45,7 +45,8 @@ The visitor is `anonymous`, or an account of role `admin` / `collector` / `viewe
 `Rule` fields:
 
 - `roles`: the roles that may use the URL (`ALL_ROLES`, `EDITORS`, `ADMINS`, or a set);
-- `target(world, union) -> dict`: kwargs for `reverse()`; create the object at `union`;
+- `target(world, union) -> dict | list`: kwargs (or args) for `reverse()`; create the object
+  the URL is about in `union` and return its key;
 - `query(world, union) -> dict`: a query string for GET (e.g. a list filtered by `union`);
 - `method` ("GET" or "POST") and `data(world, union) -> dict`: the POST body;
 - `ok`, `anonymous`, `denied`, `outside`: statuses as above; `cells`: overrides;

@@ -55,8 +55,11 @@ def test_every_rule_names_a_url():
 def test_cell(client, world, name, who, position):
     rule = RULES[name]
     union = world.union(position)
-    kwargs = rule.target(world, union) if rule.target else {}
-    url = reverse(name, kwargs=kwargs)
+    params = rule.target(world, union) if rule.target else {}
+    if isinstance(params, dict):
+        url = reverse(name, kwargs=params)
+    else:
+        url = reverse(name, args=params)
     visitor = world.visitor(who)
     if visitor is not None:
         client.force_login(visitor)
