@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from tests.conftest import PASSWORD
-from unions.models import User
+from unions import audit
+from unions.models import AuditEntry, User
 
 POSITION_UNION = {"own": "county", "descendant": "town", "ancestor": "city", "sibling": "sibling"}
 
@@ -30,7 +31,11 @@ class World:
         # What the sibling county holds; no response may contain any of it.
         sibling_account = self.make_user(tree["sibling_base"], username="sibling_secret_account")
         sibling_member = self.make_member(tree["sibling_base"], name="鼎城会员")
+        sibling_audit = audit.record(
+            AuditEntry.Action.EXPORT, actor=sibling_account, object_repr="鼎城导出的花名册"
+        )
         self.forbidden_text = [
+            sibling_audit.object_repr,
             tree["sibling"].name,
             tree["sibling_base"].name,
             sibling_account.username,

@@ -56,10 +56,7 @@ def test_cell(client, world, name, who, position):
     rule = RULES[name]
     union = world.union(position)
     params = rule.target(world, union) if rule.target else {}
-    if isinstance(params, dict):
-        url = reverse(name, kwargs=params)
-    else:
-        url = reverse(name, args=params)
+    url = reverse(name, **({"kwargs": params} if isinstance(params, dict) else {"args": params}))
     visitor = world.visitor(who)
     if visitor is not None:
         client.force_login(visitor)
