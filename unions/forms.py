@@ -38,15 +38,26 @@ def role_choices(user: User) -> list[tuple[str, str]]:
     return [(value, label) for value, label in User.Role.choices if value in allowed]
 
 
-class StyledForm(forms.Form):
-    """Adds Bootstrap classes so templates can render fields generically."""
+def style_fields(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        widget = field.widget
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs["class"] = css
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs.setdefault("class", css)
+
+def mark_invalid(form: forms.BaseForm) -> None:
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["class"] += " is-invalid"
+
+
+class StyledForm(forms.Form):
+    """Marks the wrong fields `is-invalid`; each form calls `style_fields` once its fields
+    are final, so templates can render any field generically."""
+
+    def full_clean(self):
+        super().full_clean()
+        mark_invalid(self)
 
 
 username_chars = RegexValidator(
@@ -75,7 +86,6 @@ class AccountForm(StyledForm):
         self.fields["union"] = union_field(
             actor, label=_("所属工会"), empty_label=None, widget=forms.Select
         )
-        self.fields["union"].widget.attrs["class"] = "form-select"
         self.fields["role"].choices = role_choices(actor)
         if account is None:
             # No default role: whoever opens an account picks what it may do.
@@ -86,6 +96,7 @@ class AccountForm(StyledForm):
                 # One's own union and role are set by the level above, never by oneself.
                 del self.fields["union"]
                 del self.fields["role"]
+        style_fields(self)
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
@@ -109,8 +120,8 @@ class AccountFilterForm(StyledForm):
         self.fields["union"] = union_field(
             actor, label=_("所属工会（含下级）"), required=False, empty_label=_("全部")
         )
-        self.fields["union"].widget.attrs["class"] = "form-select"
         self.fields["role"].choices = [("", _("全部")), *User.Role.choices]
+        style_fields(self)
 
 
 class UnionForm(forms.ModelForm):
@@ -141,10 +152,11 @@ class UnionForm(forms.ModelForm):
                 "parent": union_field(actor, label=_("上级工会"), empty_label=None),
                 **self.fields,
             }
-        for field in self.fields.values():
-            widget = field.widget
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs.setdefault("class", css)
+        style_fields(self)
+
+    def full_clean(self):
+        super().full_clean()
+        mark_invalid(self)
 
     def clean_credit_code(self):
         value = self.cleaned_data.get("credit_code") or ""
@@ -184,8 +196,8 @@ class UnionMoveForm(StyledForm):
         self.fields["new_parent"] = union_field(
             actor, candidates, label=_("新的上级工会"), empty_label=None
         )
-        self.fields["new_parent"].widget.attrs["class"] = "form-select"
         self.initial.setdefault("new_parent", union.parent_id)
+        style_fields(self)
 
 
 class AuditFilterForm(StyledForm):
@@ -205,7 +217,7 @@ class AuditFilterForm(StyledForm):
         self.fields["union"] = union_field(
             actor, label=_("所涉工会（含下级）"), required=False, empty_label=_("全部")
         )
-        self.fields["union"].widget.attrs["class"] = "form-select"
+        style_fields(self)
 
     def clean(self):
         data = super().clean()
