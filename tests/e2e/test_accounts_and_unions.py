@@ -121,3 +121,32 @@ def test_repeated_wrong_passwords_lock_the_account(page, login, tree, make_user,
     expect(page.get_by_test_id("locked-out")).to_contain_text("登录失败次数过多")
     expect(page.get_by_test_id("locked-out")).to_contain_text("分钟后自动解除")
     assert AuditEntry.objects.filter(action="lockout", union=tree["town"]).exists()
+
+
+def test_admin_edits_a_union_and_an_account(
+    page, login, tree, county_admin, make_user, transactional_db
+):
+    officer = make_user(tree["base"], User.Role.VIEWER, username="base_viewer")
+    login("county_admin", PASSWORD)
+
+    page.goto("/unions/")
+    page.locator('[data-union="桃源一中工会"]').get_by_role("link", name="修改").click()
+    page.get_by_label("统一社会信用代码").fill("81430725MC0000001F")
+    page.get_by_label("工会负责人").fill("王校长")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".invalid-feedback")).to_contain_text("校验位不正确")
+    expect(page.get_by_label("统一社会信用代码")).to_have_class("form-control is-invalid")
+    page.get_by_label("统一社会信用代码").fill("81430725MC0000001H")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator('[data-union="桃源一中工会"]')).to_contain_text("81430725MC0000001H")
+    assert Union.objects.get(name="桃源一中工会").chair == "王校长"
+
+    page.goto(f"/accounts/{officer.pk}/")
+    page.get_by_role("link", name="修改", exact=True).click()
+    page.get_by_label("所属工会").select_option(label="\u3000桃源一中工会")
+    page.get_by_label("角色").select_option(label="采集员")
+    page.get_by_role("button", name="保存").click()
+    info = page.get_by_test_id("account-info")
+    expect(info).to_contain_text("桃源一中工会")
+    expect(info).to_contain_text("采集员")
+    expect(page.get_by_test_id("account-history")).to_contain_text("修改账号")
