@@ -242,3 +242,12 @@ CELERY_BEAT_SCHEDULE["unions.daily_snapshots"] = {
 # Member register: the largest member list one web request exports (about 20,000 rows
 # a second); a bigger selection is narrowed by union or other filters first.
 MEMBER_EXPORT_MAX_ROWS = envint("MEMBER_EXPORT_MAX_ROWS", 100_000)
+
+# Accounts (issue 3): the length rule with a Chinese message (Django's zh-hans catalogue
+# has none for it); the same limit as above.
+for _validator in AUTH_PASSWORD_VALIDATORS:
+    if _validator["NAME"].endswith(".MinimumLengthValidator"):
+        _validator["NAME"] = "unions.password_validation.MinimumLengthValidator"
+# django-ipware is not installed, so Axes would ignore PROXY_COUNT and lock out the proxy's
+# address; this callable reads X-Forwarded-For with that count, the same as the audit log.
+AXES_CLIENT_IP_CALLABLE = "unions.audit.client_ip"

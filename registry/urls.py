@@ -15,4 +15,5 @@ urlpatterns = [
     path("ops/", admin.site.urls),
     path("progress/", include("unions.progress_urls", namespace="progress")),
     path("members/", include("members.urls", namespace="members")),
+    path("", include("unions.urls", namespace="unions")),
 ]

@@ -6,6 +6,10 @@ objects that do not exist, so nobody can probe for a sibling's data.
 Platform operators (superusers) see everything, but only through the Django admin.
 """
 
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -63,3 +67,44 @@ def get_in_scope(queryset: QuerySet, **lookup) -> Model:
 def union_in_scope(user: User, union: Union) -> bool:
     root = user_root(user)
     return bool(root and union.tree_id == root.tree_id and root.lft <= union.lft <= root.rght)
+
+
+def below_root_for(user: User) -> QuerySet:
+    """Unions strictly below the user's own union: the ones they may move."""
+    root = user_root(user)
+    if root is None:
+        return Union.objects.none()
+    return unions_for(user).exclude(pk=root.pk)
+
+
+def assignable_roles(user: User) -> list[str]:
+    """Roles `user` may give an account: none ranking above their own."""
+    if user_root(user) is None:
+        return []
+    return [role for role, rank in User.ROLE_RANK.items() if rank <= user.role_rank]
+
+
+def has_role(user: User, *roles: str) -> bool:
+    """True when `user` is an active account of a live union holding one of `roles`."""
+    return user.is_authenticated and user.role in roles and user_root(user) is not None
+
+
+def role_required(*roles: str):
+    """View decorator: anonymous → login page; a union account without one of
+    `roles` → 403. Objects are then looked up through the helpers above (→ 404)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, *roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+admin_required = role_required(User.Role.ADMIN)

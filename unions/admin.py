@@ -84,3 +84,11 @@ class TargetAdmin(admin.ModelAdmin):
     search_fields = ("union__name",)
     raw_id_fields = ("union", "set_by")
     list_select_related = ("union", "campaign", "set_by")
+
+
+def _platform_operators_only(request) -> bool:
+    """/ops/ is for platform operators (superusers) only; a staff flag alone opens nothing."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _platform_operators_only

@@ -1,14 +1,53 @@
 """Writing the audit trail. Callers pass what happened; this fills in who and from where."""
 
+import ipaddress
+import re
+
+from django.conf import settings
 from django.http import HttpRequest
 
+from members.validators import mask_id
 from unions.models import AuditEntry, Union, User
+
+# Anything shaped like an ID number (18 or 15 characters, digits with a final X)
+# is masked before it is written, whatever the caller passed.
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def scrub(value):
+    """`value` with every ID-number-like string masked, through dicts and lists."""
+    if isinstance(value, str):
+        return _ID_LIKE.sub(lambda m: mask_id(m.group(1).upper()), value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    return value
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The visitor's address. Behind PROXY_COUNT reverse proxies it is the entry that many
+    places from the right of X-Forwarded-For (each proxy appends the address it was called
+    from; anything further left the client could have written itself). Axes uses this too
+    (AXES_CLIENT_IP_CALLABLE), so lockouts and the audit log agree on who it was."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    count = settings.AXES_IPWARE_PROXY_COUNT
+    if count:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= count and _is_ip(hops[-count]):
+            return hops[-count]
+    address = request.META.get("REMOTE_ADDR") or None
+    return address if address and _is_ip(address) else None
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def record(
@@ -30,7 +69,7 @@ def record(
         union=union if union is not None else getattr(actor, "union", None),
         object_type=obj._meta.model_name if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
+        object_repr=scrub(object_repr or (str(obj) if obj is not None else ""))[:200],
         ip_address=client_ip(request),
-        detail=detail or {},
+        detail=scrub(detail or {}),
     )

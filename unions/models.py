@@ -282,3 +282,15 @@ class DailySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on} {self.union} {self.members}"
+
+    DETAIL_LABELS = {"username": _("输入的账号"), "ip_address": _("地址"), "role": _("角色")}
+
+    @property
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The detail as (label, text) pairs for display; [old, new] pairs read "old → new"."""
+        items = []
+        for key, value in (self.detail or {}).items():
+            if isinstance(value, list):
+                value = " → ".join(str(v) for v in value)
+            items.append((str(self.DETAIL_LABELS.get(key, key)), str(value)))
+        return items

@@ -1,8 +1,10 @@
 """Read-side queries over the union tree."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from unions.access import subtree_q
 from unions.models import Union
@@ -66,3 +68,56 @@ def resolve_union(ref: str, *, within: Union | None = None) -> Union:
     if len(found) > 1:
         raise UnionNotFound(f"“{ref}”对应多个工会组织，请改用统一社会信用代码或系统赋码。")
     return found[0]
+
+
+def filter_accounts(
+    accounts, *, q: str = "", union: Union | None = None, role: str = "", active: str = ""
+):
+    """Narrow an already-scoped account queryset by the list page's filters."""
+    if q:
+        accounts = accounts.filter(Q(username__icontains=q) | Q(first_name__icontains=q))
+    if union is not None:
+        accounts = accounts.filter(subtree_q(union, "union"))
+    if role:
+        accounts = accounts.filter(role=role)
+    if active in ("0", "1"):
+        accounts = accounts.filter(is_active=active == "1")
+    return accounts.select_related("union").order_by("union__tree_id", "union__lft", "username")
+
+
+def filter_audit(
+    entries,
+    *,
+    action: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    actor: str = "",
+    union: Union | None = None,
+):
+    """Narrow an already-scoped audit queryset by the log page's filters (dates are
+    local calendar days, both ends included)."""
+    if action:
+        entries = entries.filter(action=action)
+    if date_from:
+        entries = entries.filter(at__gte=_start_of(date_from))
+    if date_to:
+        entries = entries.filter(at__lt=_start_of(date_to + datetime.timedelta(days=1)))
+    if actor:
+        entries = entries.filter(actor_username__icontains=actor)
+    if union is not None:
+        entries = entries.filter(subtree_q(union, "union"))
+    return entries.select_related("union").order_by("-at", "-id")
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def account_history(entries, account):
+    """What was done to `account` and what it did itself, newest first, from an
+    already-scoped audit queryset."""
+    return (
+        entries.filter(Q(object_type="user", object_id=str(account.pk)) | Q(actor=account))
+        .select_related("union")
+        .order_by("-at", "-id")
+    )

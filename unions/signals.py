@@ -1,3 +1,4 @@
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -26,4 +27,17 @@ def _login_failed(sender, credentials, request=None, **kwargs):
         actor=account,
         union=account.union if account else None,
         detail={"username": username},
+    )
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username=None, ip_address=None, **kwargs):
+    username = (username or "")[:150]
+    account = User.objects.filter(username=username).select_related("union").first()
+    audit.record(
+        AuditEntry.Action.LOCKOUT,
+        request=request,
+        actor=account,
+        union=account.union if account else None,
+        detail={"username": username, "ip_address": ip_address or ""},
     )

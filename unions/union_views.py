@@ -1,0 +1,91 @@
+"""工会组织: 管理员 browse their subtree, create, edit and move the unions below them."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from unions import services
+from unions.access import (
+    accounts_for,
+    admin_required,
+    below_root_for,
+    get_in_scope,
+    unions_for,
+    user_root,
+)
+from unions.forms import UnionForm, UnionMoveForm
+from unions.selectors import subtree_member_counts
+
+
+@admin_required
+def union_tree(request):
+    root = user_root(request.user)
+    counts = subtree_member_counts(root)
+    accounts = dict(
+        accounts_for(request.user)
+        .filter(is_active=True)
+        .values_list("union_id")
+        .annotate(n=Count("id"))
+        .values_list("union_id", "n")
+    )
+    rows = [
+        {"count": c, "depth": c.union.level - root.level, "accounts": accounts.get(pk, 0)}
+        for pk, c in counts.items()
+    ]
+    return render(request, "unions/union_tree.html", {"root": root, "rows": rows})
+
+
+@admin_required
+def union_create(request):
+    form = UnionForm(request.POST or None, actor=request.user, parent_required=True)
+    if request.method == "GET" and request.GET.get("parent"):
+        form.initial["parent"] = request.GET["parent"]
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        parent = data.pop("parent")
+        union = services.create_union(actor=request.user, parent=parent, request=request, **data)
+        messages.success(
+            request,
+            _("已在“%(parent)s”下新建“%(name)s”。") % {"parent": parent.name, "name": union.name},
+        )
+        return redirect("unions:union_tree")
+    return render(request, "unions/union_form.html", {"form": form, "creating": True})
+
+
+@admin_required
+def union_edit(request, pk):
+    union = get_in_scope(unions_for(request.user), pk=pk)
+    form = UnionForm(request.POST or None, instance=union, actor=request.user)
+    if form.is_valid():
+        services.update_union(actor=request.user, union=union, request=request, **form.cleaned_data)
+        messages.success(
+            request, _("“%(name)s”的信息已保存。") % {"name": form.cleaned_data["name"]}
+        )
+        return redirect("unions:union_tree")
+    return render(request, "unions/union_form.html", {"form": form, "union": union})
+
+
+@admin_required
+def union_move(request, pk):
+    union = get_in_scope(below_root_for(request.user).select_related("parent"), pk=pk)
+    form = UnionMoveForm(request.POST or None, actor=request.user, union=union)
+    if form.is_valid():
+        try:
+            moved = services.move_union(
+                actor=request.user,
+                union=union,
+                new_parent=form.cleaned_data["new_parent"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error("new_parent", error)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s”已调整到“%(parent)s”之下。")
+                % {"name": moved.name, "parent": moved.parent.name},
+            )
+            return redirect("unions:union_tree")
+    return render(request, "unions/union_move.html", {"form": form, "union": union})
