@@ -230,3 +230,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
+
+# Collection in the browser (imports app): how long uploaded sheets are kept, how
+# often a job is tried before it is marked failed, and when a silent job counts as
+# stalled (its worker died) and is queued again.
+IMPORT_FILE_RETENTION_DAYS = envint("IMPORT_FILE_RETENTION_DAYS", 180)
+IMPORT_MAX_ATTEMPTS = envint("IMPORT_MAX_ATTEMPTS", 3)
+IMPORT_STALL_MINUTES = envint("IMPORT_STALL_MINUTES", 10)
+CELERY_BEAT_SCHEDULE["imports-purge-old-files"] = {
+    "task": "imports.tasks.purge_old_uploads",
+    "schedule": 24 * 60 * 60,
+}
+CELERY_BEAT_SCHEDULE["imports-recover-stalled-jobs"] = {
+    "task": "imports.tasks.recover_stalled_jobs",
+    "schedule": 5 * 60,
+}

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from unions import views as union_views
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", union_views.PasswordChangeView.as_view(), name="password_change"),
     path("ops/", admin.site.urls),
+    path("collect/", include("imports.urls", namespace="imports")),
 ]
