@@ -11,6 +11,7 @@ so only its pieces (check digit, region database) are used here.
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -195,6 +196,7 @@ def _check_resident_id(number: str, id_type: str) -> IdInfo:
     return info
 
 
+@functools.lru_cache(maxsize=8192)
 def region_known(code6: str) -> bool:
     """Whether any county ever had this code; the year it was valid does not matter."""
     parts = numdb.get("cn/loc").info(code6)
