@@ -30,7 +30,13 @@ def union_field(user: User, label: str) -> UnionChoiceField:
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_lazy("表格类型"), choices=ImportJob.Kind.choices)
-    file = forms.FileField(label=_lazy("选择文件"))
+    file = forms.FileField(
+        label=_lazy("选择文件"),
+        error_messages={
+            "required": _lazy("请选择要上传的表格文件。"),
+            "empty": _lazy("文件是空的（0 字节），请重新选择填好的表格。"),
+        },
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from imports import engine
 from imports.models import ImportJob, ImportProblem
 from imports.selectors import may_import_into
 from unions.models import User
@@ -47,8 +48,6 @@ def run(job_id: int, *, task_id: str) -> None:
     job = claim(job_id, task_id=task_id)
     if job is None:
         return
-    from imports import engine
-
     uploader = User.objects.filter(pk=job.uploader_id).select_related("union").first()
     if uploader is None or not may_import_into(uploader, job.union, job.kind):
         fail(job.pk, message=rights_message())
@@ -132,20 +131,17 @@ def _mine(job: ImportJob, states):
 
 
 def _analyse_file(job: ImportJob, *, uploader: User, commit_phase: bool):
-    from imports import engine
-
     if not job.has_file:
         raise engine.FileRejected(_("上传的文件已按保存期限清理，请重新上传。"))
-    analyse_fn = (
-        engine.analyse_unions if job.kind == ImportJob.Kind.UNIONS else engine.analyse_members
-    )
-    plan = analyse_fn(
-        job.file.path,
-        filename=job.original_filename,
-        union=job.union,
-        uploader=uploader,
-        progress=Progress(job, commit_phase=commit_phase),
-    )
+    common = {
+        "filename": job.original_filename,
+        "uploader": uploader,
+        "progress": Progress(job, commit_phase=commit_phase),
+    }
+    if job.kind == ImportJob.Kind.UNIONS:
+        plan = engine.analyse_unions(job.file.path, root=job.union, **common)
+    else:
+        plan = engine.analyse_members(job.file.path, union=job.union, **common)
     if plan.summary.status == "rejected":
         raise engine.FileRejected(plan.summary.message)
     return plan
@@ -169,16 +165,16 @@ def analyse(job: ImportJob, *, uploader: User) -> None:
 
 
 def commit(job: ImportJob, *, uploader: User) -> None:
-    from imports import engine
-
     plan = _analyse_file(job, uploader=uploader, commit_phase=True)
     report = _write_report(plan)
     Progress(job, commit_phase=True)(ImportJob.Stage.WRITE, 0, plan.summary.rows)
-    commit_fn = engine.commit_unions if job.kind == ImportJob.Kind.UNIONS else engine.commit_members
     with transaction.atomic():
         if not _mine(job, (State.COMMITTING,)).select_for_update().exists():
             raise JobAbandoned
-        summary = commit_fn(plan, uploader=uploader, source_ref=source_ref(job))
+        if job.kind == ImportJob.Kind.UNIONS:
+            summary = engine.commit_unions(plan, uploader=uploader)
+        else:
+            summary = engine.commit_members(plan, uploader=uploader, source_ref=source_ref(job))
         _store_problems(job, summary)
         _replace_report(job, report)
         job.summary = summary_json(summary)
@@ -190,7 +186,7 @@ def commit(job: ImportJob, *, uploader: User) -> None:
 
 
 def source_ref(job: ImportJob) -> str:
-    return f"import-job:{job.pk}"
+    return f"job:{job.pk}"
 
 
 def summary_json(summary) -> dict:
@@ -222,8 +218,6 @@ def _store_problems(job: ImportJob, summary) -> None:
 
 def _write_report(plan) -> Path | None:
     """The failed rows with the bad cells marked, when there are any."""
-    from imports import engine
-
     if not plan.summary.errors:
         return None
     with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as out:

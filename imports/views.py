@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from imports import problem_codes, selectors, services, xlsx_templates
+from imports import engine, problem_codes, selectors, services, xlsx_templates
+from imports.engine import limits
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
 from unions import access, audit
@@ -134,7 +135,7 @@ def upload(request):
         {
             "form": form,
             "max_mb": settings.MAX_UPLOAD_MB,
-            "max_rows": getattr(settings, "IMPORT_MAX_ROWS", 100_000),
+            "max_rows": limits.max_rows(),
             "suffixes": "、".join(services.ALLOWED_SUFFIXES),
         },
     )
@@ -263,8 +264,6 @@ def export(request):
     _require_personal_data_rights(request)
     form = ExportForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        from imports import engine
-
         data = form.cleaned_data
         union = data["union"]
         members = access.members_for(request.user)

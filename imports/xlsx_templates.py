@@ -254,38 +254,36 @@ class _Builder:
         return f"{quote_sheetname(CODE_SHEET)}!${letter}$1:${letter}${end}"
 
     def _guide(self) -> None:
+        """Rules, then one line per column: its requirement and an example value.
+        The example runs down the sheet, not across, so no importer mistakes it
+        for a header row with a member under it."""
         ws = self.wb.create_sheet(GUIDE_SHEET, 1)
-        ws.column_dimensions["A"].width = 110
+        ws.column_dimensions["A"].width = 20
+        ws.column_dimensions["B"].width = 26
+        ws.column_dimensions["C"].width = 90
         ws["A1"] = f"{self.title} · 填表说明"
         ws["A1"].font = Font(size=14, bold=True)
         row = 3
         for rule in self.rules:
-            ws.cell(row=row, column=1, value=rule).alignment = Alignment(wrap_text=True)
+            ws.cell(row=row, column=1, value=rule)
             row += 1
         row += 1
-        ws.cell(row=row, column=1, value="各列说明：").font = Font(bold=True)
-        row += 1
+        for i, text in enumerate(("列名", "填写示例", "填写要求"), start=1):
+            cell = ws.cell(row=row, column=i, value=text)
+            cell.font = Font(bold=True)
+            cell.fill = _HEADER_FILL
         for col in self.columns:
-            mark = "（必填）" if col.required else ""
-            text = f"{col.header}{mark}：{col.help or '按实际情况填写。'}"
-            ws.cell(row=row, column=1, value=text).alignment = Alignment(wrap_text=True)
             row += 1
-        row += 1
-        ws.cell(
-            row=row, column=1, value="填写示例（请在第一个工作表中填写，本表不会导入）："
-        ).font = Font(bold=True)
-        row += 1
-        for i, col in enumerate(self.columns, start=1):
-            head = ws.cell(row=row, column=i + 1, value=col.header)
-            head.font = Font(bold=True)
-            head.fill = _HEADER_FILL
-            example = ws.cell(row=row + 1, column=i + 1, value=col.example)
+            ws.cell(row=row, column=1, value=col.header).fill = (
+                _REQUIRED_FILL if col.required else PatternFill()
+            )
+            example = ws.cell(row=row, column=2, value=col.example)
             example.font = Font(italic=True, color="666666")
-            if col.text:
-                example.number_format = TEXT
-            elif col.date:
-                example.number_format = DATE
-        ws.cell(row=row + 1, column=1, value="示例")
+            example.number_format = DATE if col.date else TEXT
+            need = ("必填。" if col.required and not col.help.startswith("必填") else "") + (
+                col.help or "按实际情况填写。"
+            )
+            ws.cell(row=row, column=3, value=need).alignment = Alignment(wrap_text=True)
 
 
 def _to_bytes(wb: Workbook) -> bytes:
