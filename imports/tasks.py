@@ -9,7 +9,6 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
 from imports import runner, services
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(bind=True, max_retries=settings.IMPORT_MAX_ATTEMPTS, acks_late=True)
 def process_import_job(self, job_id: int) -> None:
-    close_old_connections()
     try:
         runner.run(job_id, task_id=self.request.id or "")
     except SoftTimeLimitExceeded:
