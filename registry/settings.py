@@ -245,3 +245,9 @@ CELERY_BEAT_SCHEDULE["imports-recover-stalled-jobs"] = {
     "task": "imports.tasks.recover_stalled_jobs",
     "schedule": 5 * 60,
 }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis delivers an unacknowledged task again (its worker died) after this many
+    # seconds; it must outlast the longest task, or a slow job would run twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600)
+    }
