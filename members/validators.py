@@ -13,6 +13,7 @@ so only its pieces (check digit, region database) are used here.
 import datetime
 import functools
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -203,6 +204,17 @@ def region_known(code6: str) -> bool:
     return any("county" in props for _, props in parts)
 
 
+_today_cache: list = [0.0, None]
+
+
+def _today() -> datetime.date:
+    """date.today(), re-read at most once a minute: it is called for every row of an import."""
+    now = time.monotonic()
+    if _today_cache[1] is None or now - _today_cache[0] > 60:
+        _today_cache[:] = [now, datetime.date.today()]
+    return _today_cache[1]
+
+
 def _birth_date_of(digits: str) -> datetime.date:
     try:
         birth = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
@@ -210,7 +222,7 @@ def _birth_date_of(digits: str) -> datetime.date:
         raise Problem(
             "id_birth_date", f"证件号码中的出生日期“{digits}”不是真实的日期，请核对第7到14位。"
         ) from None
-    if birth.year < 1900 or birth > datetime.date.today():
+    if birth.year < 1900 or birth > _today():
         raise Problem(
             "id_birth_date",
             f"证件号码中的出生日期“{digits}”不合理（早于1900年或晚于今天），请核对。",

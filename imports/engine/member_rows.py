@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from imports.engine.headers import IGNORED, HeaderMatch, build_aliases, header_key, is_blank
+from imports.engine.headers import IGNORED, HeaderMatch, build_aliases, header_key
 from imports.engine.problems import FileRejected, RowProblem
 from members import codes
 from members.validators import (
@@ -126,9 +126,10 @@ class MemberRow:
 
     @property
     def key(self) -> tuple[str, str] | None:
-        if "id_number" not in self.data:
+        number = self.data.get("id_number")
+        if number is None:
             return None
-        return (self.data.get("id_type", codes.ID_RESIDENT), self.data["id_number"])
+        return (self.data.get("id_type", codes.ID_RESIDENT), number)
 
     def error(self, column: str, code: str, message: str, value: object = "") -> None:
         self.errors.append(RowProblem(self.sheet, self.row, column, code, message, display(value)))
@@ -175,25 +176,30 @@ class RowValidator:
         self.required = set(required_fields())
         self.allow_landline = getattr(settings, "ALLOW_LANDLINE", False)
         self.today = datetime.date.today()
+        self.memo: dict[str, dict] = {}
         cols = [c for c in header.columns if c.field != IGNORED]
         self.columns = [(c.index, c.header, c.field) for c in cols]
         self.by_field = {c.field: (c.index, c.header) for c in cols if c.field}
         self.field_headers = {name: header for name, (_, header) in self.by_field.items()}
 
-    def is_blank(self, cells: list) -> bool:
-        return all(is_blank(cells[i]) if i < len(cells) else True for i, _, _ in self.columns)
-
-    def validate(self, number: int, cells: list) -> MemberRow:
-        row = MemberRow(self.sheet, number, cells, field_headers=self.field_headers)
+    def validate(self, number: int, cells: list) -> MemberRow | None:
+        """The row's result, or None for a blank row (only a 序号, or nothing)."""
         values: dict[str, tuple[str, object]] = {}
+        extra: dict[str, str] = {}
+        width = len(cells)
         for index, header, name in self.columns:
-            value = cells[index] if index < len(cells) else None
-            if is_blank(value):
+            if index >= width:
+                continue
+            value = cells[index]
+            if value is None or value == "" or (isinstance(value, str) and not value.strip()):
                 continue
             if name is None:
-                row.extra[header] = display(value)
+                extra[header] = display(value)
             else:
                 values[name] = (header, value)
+        if not values and not extra:
+            return None
+        row = MemberRow(self.sheet, number, cells, extra=extra, field_headers=self.field_headers)
         for name in self.required:
             if name not in values and name in self.by_field:
                 header = self.by_field[name][1]
@@ -256,7 +262,13 @@ class RowValidator:
         for name, code_list in CHOICE_FIELDS.items():
             if name in values:
                 header, value = values[name]
-                resolved = code_list.resolve(value)
+                memo = self.memo.setdefault(name, {})
+                try:
+                    resolved = memo[value]
+                except KeyError:
+                    resolved = memo[value] = code_list.resolve(value)
+                except TypeError:
+                    resolved = code_list.resolve(value)
                 if resolved is None:
                     row.error(header, "invalid_choice", _choices_message(code_list, value), value)
                 else:

@@ -6,14 +6,15 @@ batch of IDs; writes are bulk inserts and updates.
 """
 
 import datetime
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
-from imports.engine import filetype
-from imports.engine.headers import HeaderMatch, is_note_row, locate_header
+from imports.engine import bulk, filetype
+from imports.engine.headers import is_note_row, locate_header
 from imports.engine.member_rows import (
     ANCHORS,
     MEMBER_ALIASES,
@@ -22,7 +23,7 @@ from imports.engine.member_rows import (
     check_required_columns,
 )
 from imports.engine.problems import FileRejected, ImportSummary
-from imports.engine.reader import read_sheets
+from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside, scope_root
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
 from members.validators import mask_id
@@ -31,6 +32,7 @@ from unions.access import subtree_q
 from unions.models import AuditEntry, Union, Unit, User
 
 BATCH = 2000
+HEADER_SCAN = 30
 COMPARED = [
     "name",
     "gender",
@@ -91,8 +93,7 @@ def analyse_members(
         root = scope_root(uploader, union)
         kind = filetype.sniff(path, filename)
         _progress(progress, "read", 0, 1)
-        sheets = read_sheets(path, kind, filename=filename)
-        _progress(progress, "read", 1, 1)
+        sheets = stream_sheets(path, kind, filename=filename)
         plan = MemberPlan(summary=ImportSummary(), union=union, filename=filename)
         rows = _validate_sheets(sheets, plan, progress)
         _Matcher(plan, root=root, union=union).run(rows, progress)
@@ -106,48 +107,48 @@ def analyse_members(
 
 def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
     rows: list[MemberRow] = []
-    found_any = False
-    total = sum(len(s.rows) for s in sheets)
+    names: list[str] = []
     done = 0
     for sheet in sheets:
-        header = locate_header(sheet.rows, MEMBER_ALIASES, anchors=ANCHORS)
+        names.append(sheet.name)
+        head = list(itertools.islice(sheet.rows, HEADER_SCAN))
+        header = locate_header(head, MEMBER_ALIASES, anchors=ANCHORS, scan=HEADER_SCAN)
         if header is None:
             continue
-        found_any = True
         check_required_columns(sheet.name, header)
-        report = _sheet_report(sheet, header)
+        number, header_cells = head[header.row_offset]
+        report = SheetReport(
+            name=sheet.name,
+            header_row=number,
+            headers=[(c.index, c.header) for c in header.columns],
+        )
         plan.sheets.append(report)
         validator = RowValidator(sheet.name, header)
-        header_keys = [str(c) for c in sheet.rows[header.row_offset][1]]
-        for number, cells in sheet.rows[header.row_offset + 1 :]:
+        header_keys = [str(c) for c in header_cells]
+        first_header = header_keys[0] if header_keys else None
+        body = itertools.chain(head[header.row_offset + 1 :], sheet.rows)
+        for number, cells in body:
             done += 1
             if done % 5000 == 0:
-                _progress(progress, "validate", done, total)
+                _progress(progress, "validate", done, max(done, sheet.height))
             if is_note_row(cells):
                 break
-            if validator.is_blank(cells) or [str(c) for c in cells] == header_keys:
-                continue
+            if cells and str(cells[0]) == first_header and [str(c) for c in cells] == header_keys:
+                continue  # the header repeated (printed sheets repeat it on every page)
             row = validator.validate(number, cells)
+            if row is None:
+                continue
             row.report = report
             rows.append(row)
-    if not found_any:
-        names = "、".join(f"“{s.name}”" for s in sheets) or "（无）"
+    if not plan.sheets:
+        shown = "、".join(f"“{n}”" for n in names) or "（无）"
         raise FileRejected(
-            f"在工作表{names}中没有找到会员信息的表头（至少要有“姓名”“身份证号码”等列）。请使用采集模板，或检查表头行。"
+            f"在工作表{shown}中没有找到会员信息的表头（至少要有“姓名”“身份证号码”等列）。请使用采集模板，或检查表头行。"
         )
     if not rows:
         raise FileRejected("表格只有表头，没有会员数据行。请填写会员信息后再上传。")
-    _progress(progress, "validate", total, total)
+    _progress(progress, "validate", done, done)
     return rows
-
-
-def _sheet_report(sheet, header: HeaderMatch) -> SheetReport:
-    number = sheet.rows[header.row_offset][0]
-    return SheetReport(
-        name=sheet.name,
-        header_row=number,
-        headers=[(c.index, c.header) for c in header.columns],
-    )
 
 
 class _Matcher:
@@ -388,23 +389,24 @@ def _write(plan: MemberPlan, *, uploader: User | None, source_ref: str) -> None:
     now = timezone.now()
     today = timezone.localdate()
     by = uploader if uploader is not None and uploader.pk else None
-    for start in range(0, len(plan.creates), BATCH):
-        chunk = [Member(created_at=now, **values) for values in plan.creates[start : start + BATCH]]
-        Member.objects.bulk_create(chunk)
-        MembershipEvent.objects.bulk_create(
-            [
-                MembershipEvent(
-                    member_id=m.pk,
-                    kind=MembershipEvent.Kind.JOIN,
-                    on=m.join_date or today,
-                    to_union_id=m.union_id,
-                    recorded_by=by,
-                    recorded_at=now,
-                    reason="导入",
-                )
-                for m in chunk
-            ]
-        )
+    for values in plan.creates:
+        values["created_at"] = values["updated_at"] = now
+    pks = bulk.insert(Member, plan.creates)
+    bulk.insert(
+        MembershipEvent,
+        [
+            {
+                "member_id": pk,
+                "kind": MembershipEvent.Kind.JOIN,
+                "on": values.get("join_date") or today,
+                "to_union_id": values["union_id"],
+                "recorded_by_id": by.pk if by else None,
+                "recorded_at": now,
+                "reason": "导入",
+            }
+            for pk, values in zip(pks, plan.creates, strict=True)
+        ],
+    )
     for start in range(0, len(plan.updates), BATCH):
         _write_updates(plan.updates[start : start + BATCH], by=by, now=now, source_ref=source_ref)
     if plan.conflicts:

@@ -1,9 +1,12 @@
-"""Read a workbook or CSV into plain rows: [(excel_row_number, [cell, ...]), ...] per sheet.
+"""Read a workbook or CSV as a stream of sheets, each a stream of rows
+(row number as Excel shows it, [cell, ...]).
 
 Spreadsheets are parsed by python-calamine in a forked child process with an
 address-space limit and a time limit: a sheet crafted to make the parser
-allocate without bound (or abort, as calamine does on some declared
-dimensions) kills only the child, and the upload is rejected with a message.
+allocate without bound (calamine aborts the whole process on some declared or
+actual dimensions) kills only the child, and the upload is rejected with a
+message. The child sends rows in batches as it reads them, so on two cores the
+parent validates while the child parses.
 """
 
 import codecs
@@ -12,23 +15,30 @@ import io
 import multiprocessing
 import os
 import resource
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from imports.engine import filetype, limits
 from imports.engine.problems import FileRejected
 
+BATCH = 2000
+
 
 @dataclass
 class Sheet:
     name: str
-    rows: list[tuple[int, list]]  # (row number as Excel shows it, cells)
+    height: int
+    rows: Iterator[tuple[int, list]]
 
 
-def read_sheets(path: Path, kind: str, *, filename: str = "") -> list[Sheet]:
+def stream_sheets(path: Path, kind: str, *, filename: str = "") -> Iterator[Sheet]:
     if kind == filetype.CSV:
-        return [_read_csv(path, Path(filename or path.name).stem or "CSV")]
-    return _in_child(_read_calamine, str(path))
+        name = Path(filename or path.name).stem or "CSV"
+        rows = _read_csv(path, name)
+        yield Sheet(name=name, height=len(rows), rows=iter(rows))
+        return
+    yield from _stream_from_child(str(path))
 
 
 # ---- CSV ---------------------------------------------------------------------------
@@ -52,12 +62,10 @@ def _decode(raw: bytes) -> str:
         ) from None
 
 
-def _read_csv(path: Path, name: str) -> Sheet:
+def _read_csv(path: Path, name: str) -> list[tuple[int, list]]:
     text = _decode(path.read_bytes())
-    sample = text[:8192]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",\t;").delimiter
     except csv.Error:
         delimiter = ","
     rows = []
@@ -70,7 +78,7 @@ def _read_csv(path: Path, name: str) -> Sheet:
             rows.append((number, cells))
     except csv.Error as error:
         raise FileRejected(f"CSV文件格式有误（{error}），请用Excel重新保存后上传。") from None
-    return Sheet(name=name, rows=rows)
+    return rows
 
 
 def _too_many_rows(sheet: str) -> FileRejected:
@@ -85,58 +93,61 @@ def _too_many_columns(sheet: str) -> FileRejected:
     )
 
 
-# ---- spreadsheets, in a child process ----------------------------------------------
+def _unreadable(error: Exception, sheet: str = "") -> str:
+    where = f"工作表“{sheet}”" if sheet else "文件"
+    return f"{where}无法读取，可能已损坏、上传不完整或不是Excel表格（{type(error).__name__}）。请用Excel重新保存后上传。"
 
 
-def _read_calamine(path: str) -> list[Sheet]:
+_TOO_BIG = (
+    "文件内容过大或结构异常，读取时超出内存上限，已拒绝。请删除多余的空行空列或分成几个文件上传。"
+)
+
+
+# ---- the child: parse with calamine, send batches of rows --------------------------
+
+
+def _child(conn, path: str) -> None:
+    try:
+        limit = limits.reader_memory_bytes() + _current_vm_bytes()
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        _send_workbook(conn, path)
+    except FileRejected as rejected:
+        conn.send(("rejected", rejected.message))
+    except MemoryError:
+        conn.send(("rejected", _TOO_BIG))
+    except Exception as error:  # noqa: BLE001 - any failure rejects the file
+        conn.send(("rejected", _unreadable(error)))
+    finally:
+        conn.close()
+
+
+def _send_workbook(conn, path: str) -> None:
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(path)
     except Exception as error:  # noqa: BLE001 - calamine raises many kinds
         raise FileRejected(_unreadable(error)) from None
-    sheets = []
     for name in workbook.sheet_names:
         try:
             sheet = workbook.get_sheet_by_name(name)
-            if sheet.height > limits.max_rows() + 100:
-                raise _too_many_rows(name)
-            if sheet.width > limits.max_columns():
-                raise _too_many_columns(name)
-            first_row = sheet.start[0] if sheet.start else 0
-            data = sheet.to_python(skip_empty_area=True)
-        except FileRejected:
-            raise
         except Exception as error:  # noqa: BLE001
             raise FileRejected(_unreadable(error, name)) from None
-        rows = [(first_row + offset + 1, list(cells)) for offset, cells in enumerate(data)]
-        sheets.append(Sheet(name=name, rows=rows))
-    return sheets
-
-
-def _unreadable(error: Exception, sheet: str = "") -> str:
-    where = f"工作表“{sheet}”" if sheet else "文件"
-    return f"{where}无法读取，可能已损坏、上传不完整或不是Excel表格（{type(error).__name__}）。请用Excel重新保存后上传。"
-
-
-def _child(conn, fn, args) -> None:
-    try:
-        limit = limits.reader_memory_bytes() + _current_vm_bytes()
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        conn.send(("ok", fn(*args)))
-    except FileRejected as rejected:
-        conn.send(("rejected", rejected.message))
-    except MemoryError:
-        conn.send(("rejected", _TOO_BIG))
-    except Exception as error:  # noqa: BLE001
-        conn.send(("rejected", _unreadable(error)))
-    finally:
-        conn.close()
-
-
-_TOO_BIG = (
-    "文件内容过大或结构异常，读取时超出内存上限，已拒绝。请删除多余的空行空列或分成几个文件上传。"
-)
+        if sheet.height > limits.max_rows() + 100:
+            raise _too_many_rows(name)
+        if sheet.width > limits.max_columns():
+            raise _too_many_columns(name)
+        first_row = sheet.start[0] if sheet.start else 0
+        conn.send(("sheet", (name, sheet.height)))
+        batch = []
+        for offset, cells in enumerate(sheet.iter_rows()):
+            batch.append((first_row + offset + 1, cells))
+            if len(batch) == BATCH:
+                conn.send(("rows", batch))
+                batch = []
+        if batch:
+            conn.send(("rows", batch))
+    conn.send(("end", None))
 
 
 def _current_vm_bytes() -> int:
@@ -147,25 +158,60 @@ def _current_vm_bytes() -> int:
         return 0
 
 
-def _in_child(fn, *args):
+# ---- the parent: receive ------------------------------------------------------------
+
+
+class _Messages:
+    def __init__(self, receiver):
+        self.receiver = receiver
+        self.pending = None
+
+    def get(self):
+        if self.pending is not None:
+            message, self.pending = self.pending, None
+            return message
+        try:
+            if not self.receiver.poll(limits.reader_seconds()):
+                raise FileRejected("读取文件超时，文件可能过大或结构异常，已拒绝。")
+            message = self.receiver.recv()
+        except (EOFError, OSError):
+            raise FileRejected(_TOO_BIG) from None
+        if message[0] == "rejected":
+            raise FileRejected(message[1])
+        return message
+
+    def push(self, message) -> None:
+        self.pending = message
+
+
+def _sheet_rows(messages: _Messages) -> Iterator[tuple[int, list]]:
+    while True:
+        message = messages.get()
+        if message[0] != "rows":
+            messages.push(message)
+            return
+        yield from message[1]
+
+
+def _stream_from_child(path: str) -> Iterator[Sheet]:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, fn, args), daemon=True)
+    process = context.Process(target=_child, args=(sender, path), daemon=True)
     process.start()
     sender.close()
+    messages = _Messages(receiver)
     try:
-        if not receiver.poll(limits.reader_seconds()):
-            raise FileRejected("读取文件超时，文件可能过大或结构异常，已拒绝。")
-        status, payload = receiver.recv()
-    except (EOFError, OSError):
-        raise FileRejected(_TOO_BIG) from None
+        while True:
+            kind, payload = messages.get()
+            if kind == "end":
+                return
+            if kind == "sheet":
+                name, height = payload
+                yield Sheet(name=name, height=height, rows=_sheet_rows(messages))
+            # "rows" here: the rest of a sheet the caller stopped reading
     finally:
         receiver.close()
-        if process.is_alive():
-            process.join(timeout=5)
+        process.join(timeout=1)
         if process.is_alive():
             process.kill()
             process.join()
-    if status == "rejected":
-        raise FileRejected(payload)
-    return payload

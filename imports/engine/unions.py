@@ -20,7 +20,7 @@ from imports.engine.headers import (
 )
 from imports.engine.member_rows import display
 from imports.engine.problems import FileRejected, ImportSummary, RowProblem
-from imports.engine.reader import read_sheets
+from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside
 from members import codes
 from members.codes import normalize_key
@@ -139,7 +139,7 @@ def analyse_unions(
         kind = filetype.sniff(path, filename)
         if progress:
             progress("read", 0, 1)
-        sheets = read_sheets(path, kind, filename=filename)
+        sheets = stream_sheets(path, kind, filename=filename)
         plan = UnionPlan(summary=ImportSummary(), filename=filename)
         rows = _read_rows(sheets, plan)
         _match(plan, rows, root)
@@ -153,7 +153,8 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
     from imports.engine.members import SheetReport
 
     rows = []
-    for sheet in sheets:
+    for streamed in sheets:
+        sheet = _Materialised(streamed.name, list(streamed.rows))
         header = locate_header(sheet.rows, UNION_ALIASES, anchors={"name"})
         if header is None:
             continue
@@ -186,6 +187,12 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
     if not rows:
         raise FileRejected("表格只有表头，没有工会数据行。")
     return rows
+
+
+@dataclass
+class _Materialised:
+    name: str
+    rows: list
 
 
 def _validate(row: UnionRow, values: dict) -> None:

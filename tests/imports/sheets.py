@@ -1,4 +1,4 @@
-"""Build collection sheets the way people send them (openpyxl, in the test)."""
+"""Build collection sheets the way people send them (openpyxl and csv, in the test)."""
 
 import csv
 import datetime
@@ -9,9 +9,16 @@ from openpyxl import Workbook
 from members.synthetic import id_number
 
 
-def person_id(n: int, *, male: bool = True, birth=None) -> str:
+def person_id(
+    n: int, *, male: bool = True, birth: datetime.date | None = None, region="430725"
+) -> str:
     birth = birth or datetime.date(1980, 1, 1) + datetime.timedelta(days=37 * n)
-    return id_number(birth=birth, seq=n, male=male)
+    return id_number(region=region, birth=birth, seq=n, male=male)
+
+
+def wrong_check_digit(number: str) -> str:
+    last = number[-1]
+    return number[:-1] + ("0" if last != "0" else "1")
 
 
 def mobile(n: int) -> str:
