@@ -5,6 +5,7 @@ unacknowledged task is delivered again and the job completes exactly once.
 Needs PostgreSQL (the worker opens the test database from another process) and
 Redis; skipped without them unless CI is set."""
 
+import datetime
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ from openpyxl import Workbook
 
 from imports.models import ImportJob
 from members.models import Member
-from tests.imports.sheets import mobile, person_id
+from members.synthetic import id_number
 from unions.models import AuditEntry, User
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -165,7 +166,7 @@ def make_job(tree, make_user, media_root):
         sheet = book.create_sheet("会员信息")
         sheet.append(["姓名", "证件号码", "手机号码", "性别"])
         for n in range(1, rows + 1):
-            sheet.append(["张三", person_id(n), mobile(n), "男"])
+            sheet.append(["张三", many_ids(n), f"139{n:08d}", "男"])
         path = media_root.parent / "roster.xlsx"
         book.save(path)
         job = ImportJob(
@@ -180,6 +181,12 @@ def make_job(tree, make_user, media_root):
         return job
 
     return make
+
+
+def many_ids(n: int) -> str:
+    """Distinct valid IDs for large sheets (birth dates stay in the past)."""
+    birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=n % 12000)
+    return id_number(birth=birth, seq=n // 12000, male=True)
 
 
 def wait_for(job: ImportJob, states, worker: Worker, timeout: float = 120) -> ImportJob:
@@ -238,6 +245,7 @@ def test_worker_killed_while_writing_leaves_nothing_half_applied(worker, make_jo
 
     job.refresh_from_db()
     written = Member.objects.count()
+    print(f"killed at state={job.state} stage={job.stage}: {written} members written")
     if job.state == ImportJob.State.DONE:  # the commit beat the kill: all of it, once
         assert written == rows
     else:
@@ -250,7 +258,7 @@ def test_worker_killed_while_writing_leaves_nothing_half_applied(worker, make_jo
     worker.start(CELERY_VISIBILITY_TIMEOUT="2")
     job = wait_for(job, {ImportJob.State.DONE, ImportJob.State.FAILED}, worker, timeout=180)
     assert job.state == ImportJob.State.DONE, job.error_message
-    assert Member.objects.count() == rows
+    assert Member.objects.count() == rows, (job.summary, job.attempts, worker.log())
     assert AuditEntry.objects.filter(action=AuditEntry.Action.IMPORT_COMMITTED).count() == 1
     assert job.attempts == 2
     assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
