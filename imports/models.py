@@ -121,13 +121,25 @@ class ImportJob(models.Model):
     def is_finished(self) -> bool:
         return self.state in self.FINISHED
 
+    # Share of the whole run each stage takes, for one bar across all four.
+    STAGE_SPAN = {
+        Stage.READ: (0, 15),
+        Stage.VALIDATE: (15, 45),
+        Stage.MATCH: (60, 30),
+        Stage.WRITE: (90, 10),
+    }
+
     @property
     def percent(self) -> int:
         if self.state in (self.State.PREVIEW, self.State.DONE):
             return 100
-        if not self.rows_total:
+        if not self.is_running or self.stage not in self.STAGE_SPAN:
             return 0
-        return min(100, round(100 * self.rows_done / self.rows_total))
+        start, span = self.STAGE_SPAN[self.stage]
+        if self.stage == self.Stage.WRITE:
+            return start + span // 2  # written in one transaction: no count to show
+        share = self.rows_done / self.rows_total if self.rows_total else 0
+        return min(99, start + round(span * share))
 
     @property
     def has_file(self) -> bool:

@@ -68,6 +68,7 @@ def index(request):
             "running": running,
             "page": page,
             "union": union,
+            "unions": access.unions_for(request.user).filter(is_active=True).order_by("lft")[:500],
             "may_import": selectors.may_import(request.user),
         },
     )

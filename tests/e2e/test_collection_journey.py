@@ -161,3 +161,26 @@ def test_from_a_sheet_with_problems_to_a_clean_roster(
     history = page.get_by_test_id("job-history")
     expect(history.locator("tr", has_text="已导入")).to_have_count(2)
     expect(history.locator("tr", has_text="待确认")).to_have_count(1)
+
+
+def test_collector_exports_the_roster_of_a_sub_union(
+    page, login, collector, tree, make_member, tmp_path
+):
+    from unions.models import AuditEntry
+
+    make_member(tree["group"], name="王小明")
+    make_member(tree["base"], name="李小红")
+    login("collector", PASSWORD)
+    page.get_by_text("信息采集", exact=True).click()
+    page.get_by_role("link", name="导出会员名册").click()
+    page.get_by_label("工会").select_option(label=f"　{tree['group'].name}")
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="导出 Excel").click()
+    path = tmp_path / "export.xlsx"
+    info.value.save_as(path)
+
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    names = [dict(zip(rows[0], row, strict=False))["姓名"] for row in rows[1:]]
+    assert names == ["王小明"]
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, union=tree["group"]).exists()

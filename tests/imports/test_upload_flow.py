@@ -291,3 +291,29 @@ def test_old_uploads_are_purged_but_history_stays(client, collector, tree, setti
     assert recent.has_file
     assert client.get(reverse("imports:original", args=[old.pk])).status_code == 404
     assert old.original_filename in client.get(reverse("imports:index")).content.decode()
+
+
+def test_history_filters_by_union_and_its_queries_do_not_grow_with_jobs(
+    client, tree, make_user, media_root, django_assert_max_num_queries
+):
+    uploader = make_user(tree["base"], User.Role.COLLECTOR)
+    for n, union in enumerate([tree["base"], tree["base"], tree["school"], tree["group"]] * 5):
+        ImportJob.objects.create(
+            kind=ImportJob.Kind.MEMBERS,
+            union=union,
+            uploader=uploader,
+            original_filename=f"第{n}批-{union.name}.xlsx",
+            sha256=f"{n:064d}",
+            state=ImportJob.State.DONE,
+            summary={"rows": 3, "created": 3},
+        )
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("imports:index")).content.decode()
+    assert page.count("<tr>") == 1 + 20
+
+    filtered = client.get(reverse("imports:index"), {"union": tree["base"].pk}).content.decode()
+    assert "桃源一中工会.xlsx" not in filtered
+    assert "一车间工会小组.xlsx" in filtered, "the union's subtree is included"
+    assert client.get(reverse("imports:index"), {"union": tree["sibling"].pk}).status_code == 404
