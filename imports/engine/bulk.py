@@ -55,7 +55,8 @@ def insert(model, rows: list[dict]) -> list[int]:
                 buffer.write("\t".join(record))
                 buffer.write("\n")
             buffer.seek(0)
-            cursor.copy_expert(sql, buffer)
+            with connection.wrap_database_errors:
+                cursor.copy_expert(sql, buffer)
     return pks
 
 

@@ -10,7 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from imports.engine import bulk, filetype
@@ -379,8 +379,15 @@ def commit_members(
         blocked.message = f"有 {summary.invalid} 行存在错误。按“全部正确才入库”的要求，本次没有写入任何数据，请改正后重新上传。"
         blocked.created = blocked.updated = blocked.unchanged = 0
         return blocked
-    with transaction.atomic():
-        _write(plan, uploader=uploader, source_ref=source_ref or plan.filename[:50])
+    try:
+        with transaction.atomic():
+            _write(plan, uploader=uploader, source_ref=source_ref or plan.filename[:50])
+    except IntegrityError:
+        # The registry changed between the check and the commit (someone registered
+        # one of these people meanwhile). Nothing was written: check again.
+        return ImportSummary.rejected(
+            "检查之后、入库之前，登记库中的数据已被修改（例如有人同时登记了表中的人员），本次没有写入任何数据。请重新导入。"
+        )
     summary.message = _done_message(summary)
     return summary
 
