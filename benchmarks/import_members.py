@@ -23,12 +23,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
 
-HEADER = ["序号", "姓名", "性别", "身份证号码", "民族", "政治面貌", "学历", "手机号码",
-          "入会时间", "就业状况", "工会职务", "籍贯", "工号"]
+HEADER = [
+    "序号",
+    "姓名",
+    "性别",
+    "身份证号码",
+    "民族",
+    "政治面貌",
+    "学历",
+    "手机号码",
+    "入会时间",
+    "就业状况",
+    "工会职务",
+    "籍贯",
+    "工号",
+]
 
 
 def rows(count: int, seed: int = 7):
-    from members.synthetic import SURNAMES, GIVEN, id_number
+    from members.synthetic import GIVEN, SURNAMES, id_number
 
     rng = random.Random(seed)
     base = datetime.date(1960, 1, 1)
@@ -84,11 +97,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "roster.xlsx")
         started = time.perf_counter()
-        writer = multiprocessing.get_context("spawn").Process(target=write_roster, args=(path, args.rows))
+        writer = multiprocessing.get_context("spawn").Process(
+            target=write_roster, args=(path, args.rows)
+        )
         writer.start()
         writer.join()
-        print(f"generated {args.rows} rows in {time.perf_counter() - started:.1f} s "
-              f"({Path(path).stat().st_size / 1024 / 1024:.1f} MB xlsx, not timed)")
+        print(
+            f"generated {args.rows} rows in {time.perf_counter() - started:.1f} s "
+            f"({Path(path).stat().st_size / 1024 / 1024:.1f} MB xlsx, not timed)"
+        )
 
         import django
 
@@ -109,20 +126,26 @@ def main() -> None:
 
         before = peak_mb()
         started = time.perf_counter()
-        plan = analyse_members(path, filename="roster.xlsx", union=union, uploader=None, progress=progress)
+        plan = analyse_members(
+            path, filename="roster.xlsx", union=union, uploader=None, progress=progress
+        )
         analysed = time.perf_counter()
         summary = commit_members(plan, uploader=None)
         finished = time.perf_counter()
         seconds = finished - started
         assert summary.status == "done", summary.message
-        print(f"engine ({connection.vendor}): {summary.rows} rows, created {summary.created}, "
-              f"invalid {summary.invalid}")
+        print(
+            f"engine ({connection.vendor}): {summary.rows} rows, created {summary.created}, "
+            f"invalid {summary.invalid}"
+        )
         for stage, at in stages.items():
             print(f"  stage {stage:<8} began at {at - started:6.2f} s")
         print(f"  analyse {analysed - started:.2f} s, commit {finished - analysed:.2f} s")
-        print(f"  TOTAL {seconds:.2f} s, {summary.rows / seconds:,.0f} rows/s, "
-              f"peak {peak_mb():.0f} MB (process; {before:.0f} MB before the import), "
-              f"reader child peak {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB")
+        print(
+            f"  TOTAL {seconds:.2f} s, {summary.rows / seconds:,.0f} rows/s, "
+            f"peak {peak_mb():.0f} MB (process; {before:.0f} MB before the import), "
+            f"reader child peak {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB"
+        )
 
         baseline(union, args.baseline_rows, args.rows, seconds)
         if not args.keep:
@@ -146,19 +169,34 @@ def baseline(union, sample: int, target: int, engine_seconds: float) -> None:
             import_id_fields = ("id_type", "id_number")
             fields = ("id_type", "id_number", "name", "gender", "mobile", "union", "extra")
 
-    data = tablib.Dataset(headers=["id_type", "id_number", "name", "gender", "mobile", "union", "extra"])
+    data = tablib.Dataset(
+        headers=["id_type", "id_number", "name", "gender", "mobile", "union", "extra"]
+    )
     for row in rows(sample, seed=99):
-        data.append(["01", row[3].replace("430725", "430702"), row[1], "1" if row[2] == "男" else "2",
-                     row[7], union.pk, "{}"])
+        data.append(
+            [
+                "01",
+                row[3].replace("430725", "430702"),
+                row[1],
+                "1" if row[2] == "男" else "2",
+                row[7],
+                union.pk,
+                "{}",
+            ]
+        )
     started = time.perf_counter()
     result = MemberResource().import_data(data, dry_run=False, raise_errors=True)
     seconds = time.perf_counter() - started
     per_row = seconds / sample
     projected = per_row * target
-    print(f"django-import-export ModelResource: {sample} rows in {seconds:.2f} s "
-          f"({sample / seconds:,.0f} rows/s; totals {dict(result.totals)})")
-    print(f"  extrapolated to {target} rows: {projected:.0f} s "
-          f"(measured on {sample} rows, scaled linearly) -> engine is {projected / engine_seconds:.0f}x faster")
+    print(
+        f"django-import-export ModelResource: {sample} rows in {seconds:.2f} s "
+        f"({sample / seconds:,.0f} rows/s; totals {dict(result.totals)})"
+    )
+    print(
+        f"  extrapolated to {target} rows: {projected:.0f} s "
+        f"(measured on {sample} rows, scaled linearly) -> engine is {projected / engine_seconds:.0f}x faster"
+    )
 
 
 def cleanup(union) -> None:

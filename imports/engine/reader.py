@@ -11,6 +11,7 @@ parent validates while the child parses.
 
 import codecs
 import csv
+import faulthandler
 import io
 import multiprocessing
 import os
@@ -107,6 +108,7 @@ _TOO_BIG = (
 
 
 def _child(conn, path: str) -> None:
+    faulthandler.disable()  # an abort here is expected and handled by the parent
     try:
         limit = limits.reader_memory_bytes() + _current_vm_bytes()
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

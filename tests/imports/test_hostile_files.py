@@ -19,7 +19,11 @@ def registry_state(tree, make_member):
 
     def snapshot():
         return (
-            list(Member.objects.order_by("id").values_list("id", "name", "mobile", "union_id", "extra")),
+            list(
+                Member.objects.order_by("id").values_list(
+                    "id", "name", "mobile", "union_id", "extra"
+                )
+            ),
             AuditEntry.objects.count(),
         )
 
@@ -80,7 +84,9 @@ def test_decompression_bomb(tmp_path, tree, base_collector, registry_state, sett
     settings.IMPORT_MAX_UNPACKED_MB = 20
     before = registry_state()
     padding = b"<!-- " + b"0" * (40 * 1024 * 1024) + b" -->"
-    path = rewrite_zip(good_xlsx(tmp_path), tmp_path / "bomb.xlsx", {"xl/worksheets/padding.xml": padding})
+    path = rewrite_zip(
+        good_xlsx(tmp_path), tmp_path / "bomb.xlsx", {"xl/worksheets/padding.xml": padding}
+    )
     assert path.stat().st_size < 1024 * 1024
     assert "压缩炸弹" in rejected(path, tree, base_collector)
     assert registry_state() == before
@@ -114,7 +120,9 @@ def test_cells_in_the_far_corner_without_a_dimension_only_kill_the_reader(
         "</sheetData>",
         '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
     )
-    path = rewrite_zip(source, tmp_path / "corner.xlsx", {"xl/worksheets/sheet1.xml": sheet.encode()})
+    path = rewrite_zip(
+        source, tmp_path / "corner.xlsx", {"xl/worksheets/sheet1.xml": sheet.encode()}
+    )
     rejected(path, tree, base_collector)
     assert registry_state() == before
 
@@ -136,7 +144,9 @@ def test_xml_entity_tricks(tmp_path, tree, base_collector, registry_state):
 
 def test_header_only(tmp_path, tree, base_collector, registry_state):
     before = registry_state()
-    path = workbook(tmp_path / "模板.xlsx", {"Sheet1": [["会员花名册"], GOOD_ROWS[0], [], ["填表说明：…"]]})
+    path = workbook(
+        tmp_path / "模板.xlsx", {"Sheet1": [["会员花名册"], GOOD_ROWS[0], [], ["填表说明：…"]]}
+    )
     assert "只有表头" in rejected(path, tree, base_collector)
     assert registry_state() == before
 
@@ -159,7 +169,9 @@ def test_row_and_size_limits(tmp_path, tree, base_collector, registry_state, set
     settings.IMPORT_MAX_ROWS = 10
     before = registry_state()
     rows = [GOOD_ROWS[0]] + [[f"王{n}", person_id(n), mobile(n)] for n in range(1, 40)]
-    assert "超出导入上限" in rejected(workbook(tmp_path / "a.xlsx", {"S": rows}), tree, base_collector)
+    assert "超出导入上限" in rejected(
+        workbook(tmp_path / "a.xlsx", {"S": rows}), tree, base_collector
+    )
     assert "超过 10 行" in rejected(csv_file(tmp_path / "a.csv", rows), tree, base_collector)
     settings.MAX_UPLOAD_MB = 1
     big = csv_file(tmp_path / "big.csv", [GOOD_ROWS[0], ["x" * 1024]] * 1100)
@@ -170,7 +182,7 @@ def test_row_and_size_limits(tmp_path, tree, base_collector, registry_state, set
 def test_unknown_text_encoding(tmp_path, tree, base_collector, registry_state):
     before = registry_state()
     path = tmp_path / "a.csv"
-    path.write_bytes("姓名,身份证号,手机号码\n".encode("utf-8") + b"\xff\xfe\xfa\x80\x81\n")
+    path.write_bytes("姓名,身份证号,手机号码\n".encode() + b"\xff\xfe\xfa\x80\x81\n")
     # Not UTF-8, and GB18030 cannot decode 0xFF either.
     assert "编码" in rejected(path, tree, base_collector)
     assert registry_state() == before
