@@ -87,6 +87,16 @@ def peak_mb(who=resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -125,6 +135,8 @@ def main() -> None:
             stages.setdefault(stage, time.perf_counter())
 
         before = peak_mb()
+        print(f"load average before the run: {load_average()} (this machine has {os.cpu_count()} cores)")
+        cpu_started = cpu_seconds()
         started = time.perf_counter()
         plan = analyse_members(
             path, filename="roster.xlsx", union=union, uploader=None, progress=progress
@@ -132,6 +144,7 @@ def main() -> None:
         analysed = time.perf_counter()
         summary = commit_members(plan, uploader=None)
         finished = time.perf_counter()
+        cpu_used = cpu_seconds() - cpu_started
         seconds = finished - started
         assert summary.status == "done", summary.message
         print(

@@ -136,7 +136,7 @@ def _check_dimension(part: str, ref: str) -> None:
             return
         rows = max(rows, int(match[2]))
         cols = max(cols, column_number(match[1]))
-    if rows > limits.max_rows() + 100 or cols > limits.max_columns():
+    if rows > limits.max_rows() or cols > limits.max_columns():
         sheet = Path(part).stem
         raise FileRejected(
             f"工作表（{sheet}）声明的范围为 {ref}（{rows} 行 × {cols} 列），超出导入上限"

@@ -10,7 +10,8 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from imports.engine import bulk, filetype
@@ -276,10 +277,17 @@ class _Matcher:
     # -- the registry ------------------------------------------------------------------
 
     def _compare(self, rows: list[MemberRow]) -> None:
-        numbers = {r.data["id_number"] for r in rows}
+        by_type: dict[str, set[str]] = {}
+        for row in rows:
+            id_type, number = row.key
+            by_type.setdefault(id_type, set()).add(number)
+        # (id_type, id_number) leads the unique index: one index scan per batch.
+        wanted = Q()
+        for id_type, numbers in by_type.items():
+            wanted |= Q(id_type=id_type, id_number__in=numbers)
         existing = {
             (m["id_type"], m["id_number"]): m
-            for m in Member.objects.filter(id_number__in=numbers).values(
+            for m in Member.objects.filter(wanted).values(
                 "id", "id_type", "id_number", "union_id", "unit_id", "extra", *COMPARED
             )
         }
@@ -367,7 +375,12 @@ def _proposed(row: MemberRow) -> dict:
 
 
 def commit_members(
-    plan: MemberPlan, *, uploader: User | None, all_or_nothing: bool = False, source_ref: str = ""
+    plan: MemberPlan,
+    *,
+    uploader: User | None,
+    all_or_nothing: bool = False,
+    source_ref: str = "",
+    progress=None,
 ) -> ImportSummary:
     """Write the plan's valid rows in one transaction; a failure leaves nothing written."""
     summary = plan.summary
@@ -379,8 +392,22 @@ def commit_members(
         blocked.message = f"有 {summary.invalid} 行存在错误。按“全部正确才入库”的要求，本次没有写入任何数据，请改正后重新上传。"
         blocked.created = blocked.updated = blocked.unchanged = 0
         return blocked
-    with transaction.atomic():
-        _write(plan, uploader=uploader, source_ref=source_ref or plan.filename[:50])
+    try:
+        with transaction.atomic():
+            _progress(progress, "write", 0, summary.created + summary.updated)
+            _write(plan, uploader=uploader, source_ref=source_ref or plan.filename[:50])
+            _progress(
+                progress,
+                "write",
+                summary.created + summary.updated,
+                summary.created + summary.updated,
+            )
+    except IntegrityError:
+        # The registry changed between the check and the commit (someone registered
+        # one of these people meanwhile). Nothing was written: check again.
+        return ImportSummary.rejected(
+            "检查之后、入库之前，登记库中的数据已被修改（例如有人同时登记了表中的人员），本次没有写入任何数据。请重新导入。"
+        )
     summary.message = _done_message(summary)
     return summary
 
@@ -426,7 +453,6 @@ def _write(plan: MemberPlan, *, uploader: User | None, source_ref: str) -> None:
             "unchanged": s.unchanged,
             "invalid": s.invalid,
             "conflicts": s.conflicts,
-            "via": "web" if by is not None and source_ref.startswith("job") else "engine",
         },
     )
 

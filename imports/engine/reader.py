@@ -11,6 +11,7 @@ parent validates while the child parses.
 
 import codecs
 import csv
+import faulthandler
 import io
 import multiprocessing
 import os
@@ -71,7 +72,7 @@ def _read_csv(path: Path, name: str) -> list[tuple[int, list]]:
     rows = []
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
-            if number > limits.max_rows() + 100:
+            if number > limits.max_rows():
                 raise _too_many_rows(name)
             if len(cells) > limits.max_columns():
                 raise _too_many_columns(name)
@@ -107,6 +108,7 @@ _TOO_BIG = (
 
 
 def _child(conn, path: str) -> None:
+    faulthandler.disable()  # an abort here is expected and handled by the parent
     try:
         limit = limits.reader_memory_bytes() + _current_vm_bytes()
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -133,7 +135,7 @@ def _send_workbook(conn, path: str) -> None:
             sheet = workbook.get_sheet_by_name(name)
         except Exception as error:  # noqa: BLE001
             raise FileRejected(_unreadable(error, name)) from None
-        if sheet.height > limits.max_rows() + 100:
+        if sheet.height > limits.max_rows():
             raise _too_many_rows(name)
         if sheet.width > limits.max_columns():
             raise _too_many_columns(name)

@@ -252,8 +252,11 @@ def _validate(row: UnionRow, values: dict) -> None:
             )
         else:
             row.unit["nature"] = nature
-    if row.unit and "name" not in row.unit and "credit_code" in row.unit:
-        row.unit["name"] = row.data.get("name", "")
+    if row.unit and "name" not in row.unit:
+        if "credit_code" in row.unit:
+            row.unit["name"] = row.data.get("name", "")
+        else:
+            row.unit = {}  # an address or nature alone names no unit
 
 
 def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:
@@ -365,7 +368,10 @@ def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:
                 )
                 changed = True
     existing = {
-        u.pk: u for u in Union.objects.filter(pk__in=[r.existing_id for r in rows if r.existing_id])
+        u.pk: u
+        for u in Union.objects.filter(
+            pk__in=[r.existing_id for r in rows if r.existing_id]
+        ).prefetch_related("units")
     }
     ordered = _creation_order([r for r in rows if not r.errors])
     for row in ordered:
@@ -374,7 +380,7 @@ def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:
             diff = {k: v for k, v in row.data.items() if getattr(union, k) != v}
             if row.parent_id and row.parent_id != union.parent_id:
                 diff["parent_id"] = row.parent_id
-            if row.unit:
+            if row.unit and _unit_differs(union, row.unit):
                 diff["unit"] = row.unit
             row.diff = diff
             if diff:
@@ -390,6 +396,18 @@ def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:
             summary.errors.extend(row.errors)
             summary.invalid += 1
             row.report.failed.append(row)
+
+
+def _unit_differs(union: Union, values: dict) -> bool:
+    for unit in union.units.all():
+        same = (
+            unit.credit_code == values["credit_code"]
+            if values.get("credit_code")
+            else unit.name == values.get("name")
+        )
+        if same:
+            return any(getattr(unit, k) != v for k, v in values.items())
+    return True
 
 
 def _creation_order(rows: list[UnionRow]) -> list[UnionRow]:
