@@ -135,7 +135,9 @@ def main() -> None:
             stages.setdefault(stage, time.perf_counter())
 
         before = peak_mb()
-        print(f"load average before the run: {load_average()} (this machine has {os.cpu_count()} cores)")
+        print(
+            f"load average before the run: {load_average()} (this machine has {os.cpu_count()} cores)"
+        )
         cpu_started = cpu_seconds()
         started = time.perf_counter()
         plan = analyse_members(

@@ -175,6 +175,12 @@ def commit(job: ImportJob, *, uploader: User) -> None:
             summary = engine.commit_unions(plan, uploader=uploader)
         else:
             summary = engine.commit_members(plan, uploader=uploader, source_ref=source_ref(job))
+        if summary.status == "rejected":
+            # The registry changed since the analysis; the engine wrote nothing.
+            _fail_locked(job, summary.message)
+            if report is not None:
+                report.unlink(missing_ok=True)
+            return
         _store_problems(job, summary)
         _replace_report(job, report)
         job.summary = summary_json(summary)
