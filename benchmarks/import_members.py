@@ -124,7 +124,7 @@ def main() -> None:
         from django.db import connection
 
         call_command("migrate", verbosity=0)
-        from imports.engine import analyse_members, commit_members
+        from imports.engine import analyse_members, commit_members, reader
         from members import codes
         from unions.models import Union
 
@@ -135,7 +135,9 @@ def main() -> None:
             stages.setdefault(stage, time.perf_counter())
 
         before = peak_mb()
-        print(f"load average before the run: {load_average()} (this machine has {os.cpu_count()} cores)")
+        print(
+            f"load average before the run: {load_average()} (this machine has {os.cpu_count()} cores)"
+        )
         cpu_started = cpu_seconds()
         started = time.perf_counter()
         plan = analyse_members(
@@ -157,7 +159,11 @@ def main() -> None:
         print(
             f"  TOTAL {seconds:.2f} s, {summary.rows / seconds:,.0f} rows/s, "
             f"peak {peak_mb():.0f} MB (process; {before:.0f} MB before the import), "
-            f"reader child peak {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB"
+            f"reader child peak {reader.last_child_peak_kb[0] / 1024:.0f} MB"
+        )
+        print(
+            f"  CPU time in Python: {cpu_used:.2f} s (this process and the reader child; "
+            f"PostgreSQL's own work is not included); load average after: {load_average()}"
         )
 
         baseline(union, args.baseline_rows, args.rows, seconds)
