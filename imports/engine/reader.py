@@ -13,11 +13,13 @@ import codecs
 import csv
 import faulthandler
 import io
-import multiprocessing
 import os
 import resource
+import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from imports.engine import filetype, limits
@@ -197,11 +199,18 @@ def _sheet_rows(messages: _Messages) -> Iterator[tuple[int, list]]:
 
 
 def _stream_from_child(path: str) -> Iterator[Sheet]:
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, path), daemon=True)
-    process.start()
-    sender.close()
+    # A bare fork rather than multiprocessing.Process: Celery's pool workers are
+    # daemonic, and multiprocessing refuses to start children from those.
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_fd)
+        try:
+            _child(Connection(write_fd, readable=False), path)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    receiver = Connection(read_fd, writable=False)
     messages = _Messages(receiver)
     try:
         while True:
@@ -215,7 +224,14 @@ def _stream_from_child(path: str) -> Iterator[Sheet]:
             # "rows" here: the rest of a sheet the caller stopped reading
     finally:
         receiver.close()
-        process.join(timeout=1)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    for _ in range(20):
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
