@@ -106,7 +106,7 @@ FIELD_LABELS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class MemberRow:
     sheet: str
     row: int

@@ -13,17 +13,20 @@ import codecs
 import csv
 import faulthandler
 import io
-import multiprocessing
 import os
 import resource
+import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from imports.engine import filetype, limits
 from imports.engine.problems import FileRejected
 
 BATCH = 2000
+last_child_peak_kb = [0]  # the reader child's peak resident size, for the benchmark
 
 
 @dataclass
@@ -149,7 +152,7 @@ def _send_workbook(conn, path: str) -> None:
                 batch = []
         if batch:
             conn.send(("rows", batch))
-    conn.send(("end", None))
+    conn.send(("end", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 
 
 def _current_vm_bytes() -> int:
@@ -196,16 +199,24 @@ def _sheet_rows(messages: _Messages) -> Iterator[tuple[int, list]]:
 
 
 def _stream_from_child(path: str) -> Iterator[Sheet]:
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, path), daemon=True)
-    process.start()
-    sender.close()
+    # A bare fork rather than multiprocessing.Process: Celery's pool workers are
+    # daemonic, and multiprocessing refuses to start children from those.
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_fd)
+        try:
+            _child(Connection(write_fd, readable=False), path)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    receiver = Connection(read_fd, writable=False)
     messages = _Messages(receiver)
     try:
         while True:
             kind, payload = messages.get()
             if kind == "end":
+                last_child_peak_kb[0] = payload
                 return
             if kind == "sheet":
                 name, height = payload
@@ -213,7 +224,14 @@ def _stream_from_child(path: str) -> Iterator[Sheet]:
             # "rows" here: the rest of a sheet the caller stopped reading
     finally:
         receiver.close()
-        process.join(timeout=1)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    for _ in range(20):
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)

@@ -342,3 +342,28 @@ def test_export_members_keeps_ids_as_text_and_runs_no_formula(
     assert id_cell.data_type == "s" and id_cell.number_format == "@"
     entry = AuditEntry.objects.get(action="export")
     assert (entry.union, entry.actor.username, entry.detail["rows"]) == (tree["base"], "county1", 1)
+
+
+def test_import_unions_report_lists_the_failed_rows(tmp_path, tree):
+    report = tmp_path / "组织错误.xlsx"
+    command(
+        "import_unions",
+        str(organisation_sheet(tmp_path)),
+        "--union",
+        "桃源县总工会",
+        "--dry-run",
+        "--report",
+        str(report),
+    )
+
+    sheet = load_workbook(report).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][-1] == "错误说明"
+    assert [r[6] for r in rows[1:]] == [
+        "桃源甲公司工会",
+        "桃源乙公司工会",
+        "桃源丙公司工会",
+        "桃源丁公司工会",
+        "桃源戊公司工会",
+    ]
+    assert "找不到上级工会" in rows[2][-1]

@@ -438,3 +438,26 @@ def test_several_sheets_and_sheets_without_members(tmp_path, tree, base_collecto
         ("二车间", 5, "duplicate_in_file")
     ]
     assert "工作表“一车间”第2行" in plan.summary.errors[0].message
+
+
+def test_template_marks_hints_and_repeated_headers(tmp_path, tree, base_collector):
+    header = ["*姓名", "身份证号码（必填）", "手机号码\n(11位)", "民族"]
+    path = workbook(
+        tmp_path / "模板.xlsx",
+        {
+            "S": [
+                header,
+                ["王一", person_id(1), mobile(1), "汉"],
+                header,  # printed sheets repeat the header on every page
+                ["王二", person_id(2), mobile(2), "苗族"],
+                [None, None, None, None],
+                ["王三", person_id(3), mobile(3), "火星族"],
+            ]
+        },
+    )
+
+    plan = analyse_members(path, filename="模板.xlsx", union=tree["base"], uploader=base_collector)
+
+    assert problems(plan.summary) == {(6, "民族", "invalid_choice")}
+    assert (plan.summary.rows, plan.summary.created) == (3, 2)
+    assert "火星族" in plan.summary.errors[0].message

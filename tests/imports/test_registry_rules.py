@@ -193,3 +193,37 @@ def test_commit_writes_one_audit_entry(tmp_path, tree, base_collector):
     entry = AuditEntry.objects.get(action="import_committed")
     assert (entry.actor, entry.union, entry.detail["created"]) == (base_collector, tree["base"], 1)
     assert person_id(1) not in str(entry.detail)
+
+
+def test_progress_reports_each_stage_and_counts_add_up(tmp_path, tree, base_collector):
+    path = roster(
+        tmp_path / "a.xlsx", [["王一", person_id(1), mobile(1)], ["王二", "1", mobile(2)]]
+    )
+    stages = []
+
+    def progress(stage, done, total):
+        stages.append(stage)
+
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], uploader=base_collector, progress=progress
+    )
+    summary = commit_members(plan, uploader=base_collector, progress=progress)
+
+    assert list(dict.fromkeys(stages)) == ["read", "validate", "match", "write"]
+    s = summary
+    assert s.created + s.updated + s.unchanged + s.invalid + s.conflicts == s.rows == 2
+
+
+def test_landlines_only_where_the_deployment_allows_them(tmp_path, tree, base_collector, settings):
+    path = roster(
+        tmp_path / "a.xlsx",
+        [["王一", person_id(1), "0736-6622447"]],
+        header=("姓名", "身份证号", "联系电话"),
+    )
+
+    strict = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    settings.ALLOW_LANDLINE = True
+    relaxed = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+
+    assert problems(strict.summary) == {(2, "联系电话", "phone_format")}
+    assert relaxed.summary.errors == [] and relaxed.summary.created == 1
