@@ -136,7 +136,7 @@ def upload(request):
         {
             "form": form,
             "max_mb": settings.MAX_UPLOAD_MB,
-            "max_rows": limits.max_rows(),
+            "max_rows": f"{limits.max_rows():,}",
             "suffixes": "、".join(services.ALLOWED_SUFFIXES),
         },
     )
