@@ -219,7 +219,9 @@ def baseline(union, sample: int, target: int, engine_seconds: float) -> None:
 
 
 def cleanup(union) -> None:
-    from django.db import transaction
+    """Delete what the run created, and vacuum: a run that leaves 100,000 dead rows
+    behind would slow the next run's lookups (autovacuum may not have caught up)."""
+    from django.db import connection, transaction
 
     from members.models import Member, MemberChange, MembershipEvent
     from unions.models import Union
@@ -230,6 +232,10 @@ def cleanup(union) -> None:
         MemberChange.objects.filter(member__in=members).delete()
         members.delete()
         Union.objects.filter(pk=union.pk).delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (Member, MembershipEvent, MemberChange):
+                cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
 if __name__ == "__main__":
