@@ -203,3 +203,32 @@ def test_cancelling_during_analysis_stops_the_job(make_job, collector):
     job = deliver(job)
     assert job.state == ImportJob.State.CANCELLED
     assert not job.problems.exists() and not job.summary
+
+
+def test_progress_is_written_to_the_job_for_the_page_to_poll(make_job, client, collector):
+    from django.urls import reverse
+
+    from imports.runner import Progress, claim
+
+    job = claim(make_job().pk, task_id="delivery-1")
+    Progress(job, commit_phase=False)("validate", 40, 100)
+
+    client.force_login(collector)
+    status = client.get(reverse("imports:job_status", args=[job.pk])).json()
+    assert (status["state"], status["stage_label"]) == ("validating", "校验")
+    assert (status["rows_done"], status["rows_total"], status["running"]) == (40, 100, True)
+    assert 15 < status["percent"] < 60
+
+
+def test_a_running_analysis_stops_at_its_next_step_once_cancelled(make_job, collector):
+    from imports.runner import JobAbandoned, Progress, claim
+
+    job = claim(make_job().pk, task_id="delivery-1")
+    progress = Progress(job, commit_phase=False)
+    progress("read", 1, 1)
+    services.cancel_job(job=job, user=collector)
+
+    with pytest.raises(JobAbandoned):
+        progress("validate", 3, 3)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CANCELLED
