@@ -24,6 +24,7 @@ from imports import engine, problem_codes, selectors, services, xlsx_templates
 from imports.engine import limits
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
+from members.validators import mask_id, mask_phone
 from unions import access, audit
 from unions.models import AuditEntry
 
@@ -150,6 +151,10 @@ def job_detail(request, pk: int):
     if code:
         problems = problems.filter(code=code)
     page = Paginator(problems.order_by("sheet", "row", "id"), 50).get_page(request.GET.get("page"))
+    may_download = selectors.may_see_personal_data(request.user)
+    if not may_download:
+        for problem in page.object_list:
+            problem.value = mask_value(problem.value)
     codes = [(c, problem_codes.label(c), n) for c, n in selectors.problem_codes(job)]
     earlier = selectors.earlier_same_file(job)
     return render(
@@ -162,10 +167,21 @@ def job_detail(request, pk: int):
             "codes": codes,
             "earlier": earlier,
             "may_act": selectors.may_import_into(request.user, job.union, job.kind),
-            "may_download": selectors.may_see_personal_data(request.user),
+            "may_download": may_download,
             "status_url": reverse("imports:job_status", args=[job.pk]),
         },
     )
+
+
+def mask_value(value: str) -> str:
+    """What a read-only viewer sees of a cell: ID- and phone-like values masked,
+    as in the member lists."""
+    digits = sum(ch.isdigit() for ch in value)
+    if digits >= 11 and len(value) >= 15:
+        return mask_id(value)
+    if digits >= 7:
+        return mask_phone(value)
+    return value
 
 
 def status_json(job: ImportJob) -> dict:

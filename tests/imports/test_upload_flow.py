@@ -317,3 +317,15 @@ def test_history_filters_by_union_and_its_queries_do_not_grow_with_jobs(
     assert "桃源一中工会.xlsx" not in filtered
     assert "一车间工会小组.xlsx" in filtered, "the union's subtree is included"
     assert client.get(reverse("imports:index"), {"union": tree["sibling"].pk}).status_code == 404
+
+
+def test_a_viewer_sees_problem_values_masked(client, collector, tree, make_user):
+    near_id = person_id(5)[:-1] + ("0" if person_id(5)[-1] != "0" else "1")
+    upload(client, tree["base"], roster([[1, "王五", near_id, "男", "1380013800", "汉族"]]))
+    job = latest_job()
+    assert near_id in client.get(reverse("imports:job", args=[job.pk])).content.decode()
+
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert near_id not in page and near_id[:6] + "********" + near_id[-4:] in page
+    assert "1380013800" not in page and "138***3800" in page
