@@ -184,3 +184,15 @@ def test_collector_exports_the_roster_of_a_sub_union(
     names = [dict(zip(rows[0], row, strict=False))["姓名"] for row in rows[1:]]
     assert names == ["王小明"]
     assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, union=tree["group"]).exists()
+
+
+def test_viewer_finds_history_but_no_upload(page, login, tree, make_user):
+    make_user(tree["county"], User.Role.VIEWER, username="county_viewer")
+    login("county_viewer", PASSWORD)
+    page.get_by_text("信息采集", exact=True).click()
+    menu = page.get_by_test_id("nav-collect")
+    expect(menu.get_by_role("link", name="导入记录")).to_be_visible()
+    expect(menu.get_by_role("link", name="上传表格")).to_have_count(0)
+    menu.get_by_role("link", name="导入记录").click()
+    expect(page.get_by_test_id("no-jobs")).to_be_visible()
+    expect(page.get_by_role("link", name="上传表格")).to_have_count(0)
