@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports.engine import bulk, filetype
-from imports.engine.headers import is_note_row, locate_header
+from imports.engine.headers import filled_count, is_note_row, locate_header
 from imports.engine.member_rows import (
     ANCHORS,
     MEMBER_ALIASES,
@@ -128,12 +128,17 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
         header_keys = [str(c) for c in header_cells]
         first_header = header_keys[0] if header_keys else None
         body = itertools.chain(head[header.row_offset + 1 :], sheet.rows)
+        in_notes = False
         for number, cells in body:
             done += 1
             if done % 5000 == 0:
                 _progress(progress, "validate", done, max(done, sheet.height))
             if is_note_row(cells):
-                break
+                in_notes = True
+                continue
+            if in_notes and filled_count(cells) < 2:
+                continue  # the numbered lines of a 填表说明 go on below it
+            in_notes = False
             if cells and str(cells[0]) == first_header and [str(c) for c in cells] == header_keys:
                 continue  # the header repeated (printed sheets repeat it on every page)
             row = validator.validate(number, cells)

@@ -14,6 +14,7 @@ from imports.engine import filetype
 from imports.engine.headers import (
     IGNORED,
     build_aliases,
+    filled_count,
     is_blank,
     is_note_row,
     locate_header,
@@ -166,9 +167,14 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
             headers=[(c.index, c.header) for c in header.columns],
         )
         plan.sheets.append(report)
+        in_notes = False
         for number, cells in sheet.rows[header.row_offset + 1 :]:
             if is_note_row(cells):
-                break
+                in_notes = True
+                continue
+            if in_notes and filled_count(cells) < 2:
+                continue
+            in_notes = False
             values = {}
             for index, _, name in columns:
                 value = cells[index] if index < len(cells) else None
