@@ -147,3 +147,7 @@ def is_note_row(cells: list) -> bool:
 
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def filled_count(cells: list) -> int:
+    return sum(1 for cell in cells if not is_blank(cell))

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports.engine import bulk, filetype
-from imports.engine.headers import is_note_row, locate_header
+from imports.engine.headers import filled_count, is_note_row, locate_header
 from imports.engine.member_rows import (
     ANCHORS,
     MEMBER_ALIASES,
@@ -128,12 +128,17 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
         header_keys = [str(c) for c in header_cells]
         first_header = header_keys[0] if header_keys else None
         body = itertools.chain(head[header.row_offset + 1 :], sheet.rows)
+        in_notes = False
         for number, cells in body:
             done += 1
             if done % 5000 == 0:
                 _progress(progress, "validate", done, max(done, sheet.height))
             if is_note_row(cells):
-                break
+                in_notes = True
+                continue
+            if in_notes and filled_count(cells) < 2:
+                continue  # the numbered lines of a 填表说明 go on below it
+            in_notes = False
             if cells and str(cells[0]) == first_header and [str(c) for c in cells] == header_keys:
                 continue  # the header repeated (printed sheets repeat it on every page)
             row = validator.validate(number, cells)
@@ -459,6 +464,7 @@ def _write(plan: MemberPlan, *, uploader: User | None, source_ref: str) -> None:
 
 def _write_updates(chunk, *, by, now, source_ref: str) -> None:
     members = Member.objects.in_bulk([pk for pk, _, _ in chunk])
+    names = _names_in_diffs([diff for _, _, diff in chunk])
     fields: set[str] = {"updated_at"}
     changes = []
     for pk, values, diff in chunk:
@@ -474,22 +480,35 @@ def _write_updates(chunk, *, by, now, source_ref: str) -> None:
                 by=by,
                 source=MemberChange.Source.IMPORT,
                 source_ref=source_ref,
-                changes=_display_diff(diff),
+                changes=_display_diff(diff, names),
             )
         )
     Member.objects.bulk_update(list(members.values()), sorted(fields))
     MemberChange.objects.bulk_create(changes)
 
 
-def _display_diff(diff: dict) -> dict:
+def _names_in_diffs(diffs: list[dict]) -> dict[str, dict[int, str]]:
+    """Names of the unions and units a chunk of changes mentions: two queries, not one per row."""
+    ids: dict[str, set[int]] = {"union_id": set(), "unit_id": set()}
+    for diff in diffs:
+        for name in ids:
+            if name in diff:
+                ids[name].update(v for v in diff[name] if v is not None)
+    return {
+        "union_id": dict(Union.objects.filter(pk__in=ids["union_id"]).values_list("id", "name")),
+        "unit_id": dict(Unit.objects.filter(pk__in=ids["unit_id"]).values_list("id", "name")),
+    }
+
+
+def _display_diff(diff: dict, names: dict[str, dict[int, str]]) -> dict:
     shown = {}
     for name, (old, new) in diff.items():
-        if name == "union_id":
-            names = dict(Union.objects.filter(pk__in=[old, new]).values_list("id", "name"))
-            shown["所在工会"] = [names.get(old, ""), names.get(new, "")]
+        if name in names:
+            label = "所在工会" if name == "union_id" else "工作单位"
+            shown[label] = [names[name].get(old, ""), names[name].get(new, "")]
             continue
-        label = Member._meta.get_field(name.removesuffix("_id")).verbose_name
-        shown[str(label)] = [_display_value(name, old), _display_value(name, new)]
+        label = str(Member._meta.get_field(name).verbose_name)
+        shown[label] = [_display_value(name, old), _display_value(name, new)]
     return shown
 
 
@@ -500,11 +519,9 @@ def _display_value(name: str, value):
         return value.isoformat()
     if isinstance(value, bool):
         return "是" if value else "否"
-    field_obj = Member._meta.get_field(name.removesuffix("_id"))
-    if getattr(field_obj, "choices", None):
-        return dict(field_obj.choices).get(value, value)
-    if name == "unit_id":
-        return str(Unit.objects.filter(pk=value).values_list("name", flat=True).first() or "")
+    choices = Member._meta.get_field(name).choices
+    if choices:
+        return dict(choices).get(value, value)
     return value
 
 

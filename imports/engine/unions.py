@@ -14,6 +14,7 @@ from imports.engine import filetype
 from imports.engine.headers import (
     IGNORED,
     build_aliases,
+    filled_count,
     is_blank,
     is_note_row,
     locate_header,
@@ -38,6 +39,8 @@ UNION_HEADERS = {
         "工会统一社会信用代码",
         "社会团体法人统一社会信用代码",
         "社团法人统一社会信用代码",
+        "社团法人和其他组织统一社会信用代码",
+        "社会团体法人和其他组织统一社会信用代码",
         "工会社会信用代码",
         "工会法人统一社会信用代码",
         "统一社会信用代码",
@@ -166,9 +169,14 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
             headers=[(c.index, c.header) for c in header.columns],
         )
         plan.sheets.append(report)
+        in_notes = False
         for number, cells in sheet.rows[header.row_offset + 1 :]:
             if is_note_row(cells):
-                break
+                in_notes = True
+                continue
+            if in_notes and filled_count(cells) < 2:
+                continue
+            in_notes = False
             values = {}
             for index, _, name in columns:
                 value = cells[index] if index < len(cells) else None

@@ -101,3 +101,17 @@ def rewrite_zip(
             if name not in old.namelist():
                 new.writestr(name, data)
     return target
+
+
+def xls(path: Path, rows: list[list]) -> Path:
+    """An Excel 97-2003 workbook, as older Chinese Windows installs still save."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("花名册")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    book.save(str(path))
+    return path

@@ -367,3 +367,68 @@ def test_import_unions_report_lists_the_failed_rows(tmp_path, tree):
         "桃源戊公司工会",
     ]
     assert "找不到上级工会" in rows[2][-1]
+
+
+def test_import_unions_with_seed_004_headers(tmp_path, tree):
+    path = workbook(
+        tmp_path / "组织.xlsx",
+        {
+            "工会组织": [
+                [
+                    "工会名称",
+                    "基层工会类型",
+                    "社团法人和其他组织统一社会信用代码",
+                    "建会日期",
+                    "届期",
+                    "单位名称",
+                    "单位法人和其他组织统一社会信用代码",
+                    "上级工会",
+                ],
+                [
+                    "桃源甲公司工会",
+                    "联合基层工会",
+                    credit(11),
+                    "2019/3/1",
+                    "2024年3月1日",
+                    "桃源甲公司",
+                    unit_code(11),
+                    tree["town"].system_code,
+                ],
+                [
+                    "桃源乙公司工会",
+                    "单独基层工会",
+                    credit(12)[:-1] + ("0" if not credit(12).endswith("0") else "1"),
+                    "2019-03-01",
+                    "2024-03-01",
+                    "桃源乙公司",
+                    unit_code(12),
+                    "漳江街道办事处工会联合会",
+                ],
+            ]
+        },
+    )
+
+    code, summary = as_json("import_unions", str(path), "--union", "桃源县总工会")
+
+    assert [(e["row"], e["column"], e["code"]) for e in summary["errors"]] == [
+        (3, "社团法人和其他组织统一社会信用代码", "uscc_checksum")
+    ]
+    union = Union.objects.get(name="桃源甲公司工会")
+    assert (union.parent, union.kind, union.credit_code) == (tree["town"], "05", credit(11))
+    assert str(union.term_ends_on) == "2024-03-01"
+    assert union.units.get().credit_code == unit_code(11)
+
+
+def test_import_unions_as_a_collector_is_refused_and_as_an_admin_is_bounded(
+    tmp_path, tree, make_user
+):
+    make_user(tree["county"], "collector", username="c1")
+    make_user(tree["town"], "admin", username="town_admin")
+    path = organisation_sheet(tmp_path)
+
+    code, summary = as_json("import_unions", str(path), "--as", "c1")
+    assert code != 0 and "不是管理员" in summary["message"]
+
+    code, summary = as_json("import_unions", str(path), "--as", "town_admin", "--dry-run")
+    # The town's admin may not hang unions under the county.
+    assert {e["code"] for e in summary["errors"] if e["row"] == 3} == {"union_out_of_scope"}

@@ -7,7 +7,7 @@ import pytest
 
 from imports.engine import analyse_members, commit_members
 from members.models import Member
-from tests.imports.sheets import csv_file, mobile, ods, person_id, rewrite_zip, workbook
+from tests.imports.sheets import csv_file, mobile, ods, person_id, rewrite_zip, workbook, xls
 from unions.models import AuditEntry
 
 GOOD_ROWS = [["姓名", "身份证号", "手机号码"], ["王一", person_id(1), mobile(1)]]
@@ -192,3 +192,16 @@ def test_ods_is_read_like_xlsx(tmp_path, tree, base_collector):
     path = ods(tmp_path / "花名册.ods", [["花名册"], *GOOD_ROWS])
     plan = analyse_members(path, filename=path.name, union=tree["base"], uploader=base_collector)
     assert (plan.summary.status, plan.summary.created, plan.summary.errors) == ("done", 1, [])
+
+
+def test_xls_is_read_like_xlsx(tmp_path, tree, base_collector):
+    rows = [
+        ["会员花名册"],
+        ["姓名", "身份证号", "手机号码"],
+        ["王一", person_id(1), float(mobile(1))],
+        ["王二", float(person_id(2)[:15]), mobile(2)],
+    ]
+    path = xls(tmp_path / "花名册.xls", rows)
+    plan = analyse_members(path, filename=path.name, union=tree["base"], uploader=base_collector)
+    assert plan.summary.created == 1
+    assert [(e.row, e.code) for e in plan.summary.errors] == [(4, "id_numeric")]

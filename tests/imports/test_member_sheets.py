@@ -461,3 +461,27 @@ def test_template_marks_hints_and_repeated_headers(tmp_path, tree, base_collecto
     assert problems(plan.summary) == {(6, "民族", "invalid_choice")}
     assert (plan.summary.rows, plan.summary.created) == (3, 2)
     assert "火星族" in plan.summary.errors[0].message
+
+
+def test_subtotal_lines_inside_the_table_do_not_end_it(tmp_path, tree, base_collector):
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {
+            "S": [
+                ["序号", "姓名", "身份证号", "手机号码"],
+                [1, "王一", person_id(1), mobile(1)],
+                ["小计", None, None, None],
+                ["备注：以下为二车间"],
+                [2, "王二", person_id(2), mobile(2)],
+                ["合计", "2人"],
+                ["填表说明："],
+                ["1.身份证号请设为文本格式"],
+                ["2.手机号码填11位"],
+                ["填表人：王五"],
+            ]
+        },
+    )
+
+    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+
+    assert (plan.summary.rows, plan.summary.created, plan.summary.errors) == (2, 2, [])

@@ -227,3 +227,57 @@ def test_landlines_only_where_the_deployment_allows_them(tmp_path, tree, base_co
 
     assert problems(strict.summary) == {(2, "联系电话", "phone_format")}
     assert relaxed.summary.errors == [] and relaxed.summary.created == 1
+
+
+def test_moving_members_between_groups_costs_a_fixed_number_of_queries(
+    tmp_path, tree, departments, base_collector, django_assert_max_num_queries
+):
+    people = [
+        [
+            "王" + "甲乙丙丁戊己庚辛壬癸"[n % 10] * (1 + n // 10),
+            person_id(n),
+            mobile(n),
+            "一组",
+            "矿业工程学院",
+        ]
+        for n in range(1, 31)
+    ]
+    header = ("姓名", "身份证号", "手机号码", "工会小组", "部门工会")
+    run(roster(tmp_path / "a.xlsx", people, header=header), tree["base"], base_collector)
+    moved = roster(tmp_path / "b.xlsx", [[*p[:3], "二组", p[4]] for p in people], header=header)
+    plan = analyse_members(moved, filename="b.xlsx", union=tree["base"], uploader=base_collector)
+
+    with django_assert_max_num_queries(15):
+        summary = commit_members(plan, uploader=base_collector)
+
+    assert summary.updated == 30
+    assert set(Member.objects.values_list("union__name", flat=True)) == {"二组"}
+    change = MemberChange.objects.filter(source="import").first()
+    assert change.changes == {"所在工会": ["一组", "二组"]}
+
+
+def test_analysis_queries_do_not_grow_with_rows(
+    tmp_path, tree, departments, base_collector, django_assert_max_num_queries
+):
+    header = ("姓名", "身份证号", "手机号码", "工会小组", "部门工会", "工作单位")
+    people = [
+        [
+            "王" + "甲乙丙丁戊己庚辛壬癸"[n % 10] * (1 + n // 10),
+            person_id(n),
+            mobile(n),
+            "一组",
+            "矿业工程学院",
+            "物流公司",
+        ]
+        for n in range(1, 61)
+    ]
+    path = roster(
+        tmp_path / "a.xlsx",
+        people + [["王子", person_id(99), mobile(99), "九组", "", ""]],
+        header=header,
+    )
+
+    with django_assert_max_num_queries(10):
+        plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+
+    assert plan.summary.created == 60 and plan.summary.invalid == 1
