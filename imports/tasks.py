@@ -5,8 +5,6 @@ killed worker's job is delivered again; `runner.claim` makes that safe.
 """
 
 import logging
-import multiprocessing
-from contextlib import contextmanager
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -19,26 +17,10 @@ from imports.models import ImportJob
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def children_allowed():
-    """Celery's prefork pool runs tasks in daemonic processes, and multiprocessing
-    refuses to let those start children; the engine reads each sheet in a child
-    process with a memory limit, and joins or kills it before returning."""
-    config = multiprocessing.current_process()._config
-    daemon = config.get("daemon")
-    config["daemon"] = False
-    try:
-        yield
-    finally:
-        if daemon is not None:
-            config["daemon"] = daemon
-
-
 @shared_task(bind=True, max_retries=settings.IMPORT_MAX_ATTEMPTS, acks_late=True)
 def process_import_job(self, job_id: int) -> None:
     try:
-        with children_allowed():
-            runner.run(job_id, task_id=self.request.id or "")
+        runner.run(job_id, task_id=self.request.id or "")
     except SoftTimeLimitExceeded:
         runner.fail(
             job_id,
