@@ -135,7 +135,7 @@ def check_id_number(value: object, id_type: str | None = None) -> IdInfo:
             "id_numeric",
             "证件号码被Excel当成了数字，末几位已经丢失。请把该列设置为“文本”格式后重新填写完整号码。",
         )
-    number = clean_text(value).upper()
+    number = clean_number_text(value).upper()
     if not number:
         raise Problem("required", "证件号码不能为空。")
     if _SCIENTIFIC.match(number):
@@ -359,6 +359,9 @@ def check_date(
         return value.date()
     if isinstance(value, datetime.date):
         return value
+    if isinstance(value, float) and 1900 <= value < 2100 and not value.is_integer():
+        # 1985.03 typed into a number cell is a year and month, not Excel day 1985.
+        value = f"{value:.2f}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if 1 <= value < 2958466 and not (19000101 <= value <= 29991231):
             return _EXCEL_EPOCH + datetime.timedelta(days=int(value))

@@ -22,6 +22,8 @@ XLSX, XLS, ODS, CSV = "xlsx", "xls", "ods", "csv"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+# An xlsx with an open password is an OLE container holding this stream (UTF-16 name).
+ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
 
 
@@ -41,6 +43,10 @@ def sniff(path: Path, filename: str) -> str:
     if head.startswith(ZIP_MAGIC) or head.startswith(b"PK"):
         return _check_zip(path)
     if head.startswith(OLE_MAGIC):
+        if ENCRYPTED_MARK in path.read_bytes():
+            raise FileRejected(
+                "文件设置了打开密码，系统无法读取。请在Excel中取消密码后重新保存、上传。"
+            )
         if suffix in (".doc", ".ppt"):
             raise FileRejected(
                 "这是Word或PowerPoint文件，不是Excel表格，请上传采集表（.xlsx/.xls）。"

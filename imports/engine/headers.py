@@ -98,6 +98,11 @@ def match_header(value: object, aliases: dict[str, str]) -> str | None:
     return None
 
 
+def _alias_key(value: object, aliases: dict[str, str]) -> str:
+    key = header_key(value)
+    return key if key in aliases else _HINT.sub("", key)
+
+
 def locate_header(
     rows: list[tuple[int, list]],
     aliases: dict[str, str],
@@ -115,16 +120,21 @@ def locate_header(
         if not fields & anchors or len(fields) <= best_score:
             continue
         best_score = len(fields)
+        # Two columns for one field (手机号码 and 联系电话): the better-known name wins,
+        # the other keeps its values in extra.
+        rank = {key: position for position, key in enumerate(aliases)}
+        owner: dict[str, tuple[int, int]] = {}
+        for index, (cell, field) in enumerate(zip(cells, found, strict=True)):
+            if field and field != IGNORED:
+                candidate = (rank.get(_alias_key(cell, aliases), len(rank)), index)
+                owner[field] = min(owner.get(field, candidate), candidate)
         columns: list[Column] = []
-        taken: set[str] = set()
         for index, (cell, field) in enumerate(zip(cells, found, strict=True)):
             header = header_text(cell)
             if not header:
                 continue
-            if field in taken and field != IGNORED:
-                field = None  # a second column for the same field keeps its values in extra
-            if field:
-                taken.add(field)
+            if field and field != IGNORED and owner[field][1] != index:
+                field = None
             columns.append(Column(index=index, header=header, field=field))
         best = HeaderMatch(row_offset=offset, columns=columns)
     return best

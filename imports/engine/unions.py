@@ -344,8 +344,23 @@ def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:
             if "kind" not in row.data:
                 row.error("kind", "required", "新建工会须填写工会类型。")
                 continue
-        elif row.existing_id == row.parent_id:
-            row.error("parent", "parent_unknown", "上级工会不能是本工会自己。", row.parent_text)
+        elif row.parent_id is not None:
+            node = directory.node(row.existing_id)
+            current_parent = node.parent_id if node else None
+            if row.parent_id != current_parent and (root is not None and node.id == root.pk):
+                row.error(
+                    "parent",
+                    "union_out_of_scope",
+                    "不能调整本级工会自己的上级工会，请联系上级工会办理。",
+                    row.parent_text,
+                )
+            elif node is not None and node.contains(parent_node):
+                row.error(
+                    "parent",
+                    "parent_unknown",
+                    "上级工会不能是本工会自己或它的下级工会。",
+                    row.parent_text,
+                )
     outside = exists_outside({r.parent_text for r in unresolved})
     for row in unresolved:
         if row.parent_text in outside:

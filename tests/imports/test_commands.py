@@ -432,3 +432,30 @@ def test_import_unions_as_a_collector_is_refused_and_as_an_admin_is_bounded(
     code, summary = as_json("import_unions", str(path), "--as", "town_admin", "--dry-run")
     # The town's admin may not hang unions under the county.
     assert {e["code"] for e in summary["errors"] if e["row"] == 3} == {"union_out_of_scope"}
+
+
+def test_import_unions_refuses_cycles_and_moving_the_own_root(tmp_path, tree, make_user):
+    """A union is matched by its credit code, so a sheet can move it: never under itself,
+    and an admin cannot re-hang their own union."""
+    make_user(tree["town"], "admin", username="town_admin")
+    Union.objects.filter(pk=tree["base"].pk).update(credit_code=credit(21))
+    Union.objects.filter(pk=tree["town"].pk).update(credit_code=credit(22))
+    path = workbook(
+        tmp_path / "组织.xlsx",
+        {
+            "S": [
+                ["工会名称", "工会统一社会信用代码", "工会类型", "上级工会"],
+                ["漳江物流公司工会", credit(21), "单建", "一车间工会小组"],
+                ["漳江街道办事处工会联合会", credit(22), "工会联合会", "漳江物流公司工会"],
+            ]
+        },
+    )
+
+    code, summary = as_json("import_unions", str(path), "--as", "town_admin")
+
+    assert [(e["row"], e["code"]) for e in summary["errors"]] == [
+        (2, "parent_unknown"),
+        (3, "union_out_of_scope"),
+    ]
+    assert Union.objects.get(pk=tree["base"].pk).parent == tree["town"]
+    assert Union.objects.get(pk=tree["town"].pk).parent == tree["county"]

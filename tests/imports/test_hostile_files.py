@@ -205,3 +205,18 @@ def test_xls_is_read_like_xlsx(tmp_path, tree, base_collector):
     plan = analyse_members(path, filename=path.name, union=tree["base"], uploader=base_collector)
     assert plan.summary.created == 1
     assert [(e.row, e.code) for e in plan.summary.errors] == [(4, "id_numeric")]
+
+
+def test_password_protected_workbook(tmp_path, tree, base_collector, registry_state):
+    before = registry_state()
+    path = tmp_path / "加密.xlsx"
+    # What Excel writes for an xlsx with an open password: an OLE container with an
+    # EncryptedPackage stream (directory entry names are UTF-16).
+    path.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 1000
+        + "EncryptedPackage".encode("utf-16-le")
+        + b"\x00" * 500
+    )
+    assert "密码" in rejected(path, tree, base_collector)
+    assert registry_state() == before

@@ -485,3 +485,42 @@ def test_subtotal_lines_inside_the_table_do_not_end_it(tmp_path, tree, base_coll
     plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
 
     assert (plan.summary.rows, plan.summary.created, plan.summary.errors) == (2, 2, [])
+
+
+def test_mobile_column_wins_over_a_landline_column(tmp_path, tree, base_collector):
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {
+            "S": [
+                ["姓名", "身份证号", "联系电话", "手机号码"],
+                ["王一", person_id(1), "0736-6622447", mobile(1)],
+            ]
+        },
+    )
+
+    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    commit_members(plan, uploader=base_collector)
+
+    member = Member.objects.get()
+    assert (member.mobile, member.extra) == (mobile(1), {"联系电话": "0736-6622447"})
+
+
+def test_numbers_typed_for_year_month_and_passport(tmp_path, tree, base_collector):
+    born = datetime.date(1985, 10, 15)
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {
+            "S": [
+                ["姓名", "证件类型", "证件号码", "手机号码", "出生年月", "入会时间"],
+                ["王一", "居民身份证", person_id(1, birth=born), mobile(1), 1985.1, 2019.07],
+                ["John Smith", "护照", 12345678, mobile(2), 1990.05, None],
+            ]
+        },
+    )
+
+    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    commit_members(plan, uploader=base_collector)
+
+    assert problems(plan.summary) == {(2, "入会时间", "date_format")}
+    passport = Member.objects.get(id_type=codes.ID_PASSPORT)
+    assert (passport.id_number, passport.birth_date) == ("12345678", datetime.date(1990, 5, 1))
