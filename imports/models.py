@@ -1,0 +1,177 @@
+"""Import jobs: one uploaded sheet on its way from the browser into the registry.
+
+The job row is the only place the browser learns how far the worker got, so
+the worker writes its stage and row counts here as it goes (the page polls it),
+and the problems the analysis found go into `ImportProblem` for paging and
+filtering by code.
+"""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def upload_path(job: "ImportJob", filename: str) -> str:
+    # The stored name never contains what the user typed; the original name is a field.
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"imports/uploads/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def report_path(job: "ImportJob", filename: str) -> str:
+    return f"imports/reports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.xlsx"
+
+
+class ImportJob(models.Model):
+    class Kind(models.TextChoices):
+        MEMBERS = "members", _("会员信息")
+        UNIONS = "unions", _("工会组织信息")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队等待核对")
+        READING = "reading", _("正在读取")
+        VALIDATING = "validating", _("正在校验")
+        MATCHING = "matching", _("正在比对")
+        PREVIEW = "preview", _("待确认")
+        CONFIRMED = "confirmed", _("已确认，排队等待写入")
+        COMMITTING = "committing", _("正在写入")
+        DONE = "done", _("已导入")
+        FAILED = "failed", _("失败")
+        CANCELLED = "cancelled", _("已取消")
+
+    class Stage(models.TextChoices):
+        READ = "read", _("读取")
+        VALIDATE = "validate", _("校验")
+        MATCH = "match", _("比对")
+        WRITE = "write", _("写入")
+
+    # States in which a worker has (or will have) the job in hand.
+    ANALYSING = (State.READING, State.VALIDATING, State.MATCHING)
+    RUNNING = (State.QUEUED, *ANALYSING, State.CONFIRMED, State.COMMITTING)
+    FINISHED = (State.DONE, State.FAILED, State.CANCELLED)
+    STATE_OF_STAGE = {
+        Stage.READ: State.READING,
+        Stage.VALIDATE: State.VALIDATING,
+        Stage.MATCH: State.MATCHING,
+    }
+
+    kind = models.CharField(_("表格类型"), max_length=16, choices=Kind.choices)
+    union = models.ForeignKey(
+        "unions.Union", verbose_name=_("导入到"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    original_filename = models.CharField(_("文件名"), max_length=255)
+    file = models.FileField(_("上传文件"), upload_to=upload_path, max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(_("文件大小"), default=0)
+    sha256 = models.CharField(_("文件指纹"), max_length=64, db_index=True)
+    file_purged_at = models.DateTimeField(_("文件清理时间"), null=True, blank=True)
+
+    state = models.CharField(
+        _("状态"), max_length=16, choices=State.choices, default=State.QUEUED, db_index=True
+    )
+    stage = models.CharField(_("阶段"), max_length=16, choices=Stage.choices, blank=True)
+    rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    rows_total = models.PositiveIntegerField(_("总行数"), default=0)
+    # ImportSummary.as_json() of the latest analysis, then of the commit; problems
+    # themselves are rows of ImportProblem, so this stays small.
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    report = models.FileField(_("错误报告"), upload_to=report_path, max_length=255, blank=True)
+    error_message = models.TextField(_("失败原因"), blank=True)
+
+    attempts = models.PositiveSmallIntegerField(_("处理次数"), default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now, db_index=True)
+    analysed_at = models.DateTimeField(_("核对完成时间"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["union", "sha256"], name="import_job_same_file")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.original_filename}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in self.RUNNING
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.FINISHED
+
+    # Share of the whole run each stage takes, for one bar across all four.
+    STAGE_SPAN = {
+        Stage.READ: (0, 15),
+        Stage.VALIDATE: (15, 45),
+        Stage.MATCH: (60, 30),
+        Stage.WRITE: (90, 10),
+    }
+
+    @property
+    def percent(self) -> int:
+        if self.state in (self.State.PREVIEW, self.State.DONE):
+            return 100
+        if not self.is_running or self.stage not in self.STAGE_SPAN:
+            return 0
+        start, span = self.STAGE_SPAN[self.stage]
+        if self.stage == self.Stage.WRITE:
+            return start + span // 2  # written in one transaction: no count to show
+        share = self.rows_done / self.rows_total if self.rows_total else 0
+        return min(99, start + round(span * share))
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.file) and self.file_purged_at is None
+
+    def count(self, name: str) -> int:
+        return int(self.summary.get(name) or 0)
+
+
+class ImportProblem(models.Model):
+    """One problem the analysis found: a cell or a row, as the user sees it in Excel."""
+
+    class Severity(models.TextChoices):
+        ERROR = "error", _("错误")
+        WARNING = "warning", _("提示")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="problems")
+    sheet = models.CharField(_("工作表"), max_length=100, blank=True)
+    row = models.PositiveIntegerField(_("行号"), null=True, blank=True)
+    column = models.CharField(_("列"), max_length=100, blank=True)
+    code = models.CharField(_("问题类型"), max_length=40)
+    message = models.CharField(_("说明"), max_length=500)
+    value = models.CharField(_("填写内容"), max_length=200, blank=True)
+    severity = models.CharField(
+        _("级别"), max_length=8, choices=Severity.choices, default=Severity.ERROR
+    )
+
+    class Meta:
+        verbose_name = _("导入问题")
+        verbose_name_plural = _("导入问题")
+        ordering = ["job", "sheet", "row", "id"]
+        indexes = [models.Index(fields=["job", "code"], name="import_problem_job_code")]
+
+    def __str__(self) -> str:
+        return f"{self.sheet} 第{self.row}行 {self.column}: {self.message}"

@@ -11,7 +11,9 @@ so only its pieces (check digit, region database) are used here.
 """
 
 import datetime
+import functools
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -133,7 +135,7 @@ def check_id_number(value: object, id_type: str | None = None) -> IdInfo:
             "id_numeric",
             "证件号码被Excel当成了数字，末几位已经丢失。请把该列设置为“文本”格式后重新填写完整号码。",
         )
-    number = clean_text(value).upper()
+    number = clean_number_text(value).upper()
     if not number:
         raise Problem("required", "证件号码不能为空。")
     if _SCIENTIFIC.match(number):
@@ -195,10 +197,22 @@ def _check_resident_id(number: str, id_type: str) -> IdInfo:
     return info
 
 
+@functools.lru_cache(maxsize=8192)
 def region_known(code6: str) -> bool:
     """Whether any county ever had this code; the year it was valid does not matter."""
     parts = numdb.get("cn/loc").info(code6)
     return any("county" in props for _, props in parts)
+
+
+_today_cache: list = [0.0, None]
+
+
+def _today() -> datetime.date:
+    """date.today(), re-read at most once a minute: it is called for every row of an import."""
+    now = time.monotonic()
+    if _today_cache[1] is None or now - _today_cache[0] > 60:
+        _today_cache[:] = [now, datetime.date.today()]
+    return _today_cache[1]
 
 
 def _birth_date_of(digits: str) -> datetime.date:
@@ -208,7 +222,7 @@ def _birth_date_of(digits: str) -> datetime.date:
         raise Problem(
             "id_birth_date", f"证件号码中的出生日期“{digits}”不是真实的日期，请核对第7到14位。"
         ) from None
-    if birth.year < 1900 or birth > datetime.date.today():
+    if birth.year < 1900 or birth > _today():
         raise Problem(
             "id_birth_date",
             f"证件号码中的出生日期“{digits}”不合理（早于1900年或晚于今天），请核对。",
@@ -345,6 +359,9 @@ def check_date(
         return value.date()
     if isinstance(value, datetime.date):
         return value
+    if isinstance(value, float) and 1900 <= value < 2100 and not value.is_integer():
+        # 1985.03 typed into a number cell is a year and month, not Excel day 1985.
+        value = f"{value:.2f}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if 1 <= value < 2958466 and not (19000101 <= value <= 29991231):
             return _EXCEL_EPOCH + datetime.timedelta(days=int(value))

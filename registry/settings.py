@@ -251,3 +251,24 @@ for _validator in AUTH_PASSWORD_VALIDATORS:
 # django-ipware is not installed, so Axes would ignore PROXY_COUNT and lock out the proxy's
 # address; this callable reads X-Forwarded-For with that count, the same as the audit log.
 AXES_CLIENT_IP_CALLABLE = "unions.audit.client_ip"
+
+# Collection in the browser (imports app): how long uploaded sheets are kept, how
+# often a job is tried before it is marked failed, and when a silent job counts as
+# stalled (its worker died) and is queued again.
+IMPORT_FILE_RETENTION_DAYS = envint("IMPORT_FILE_RETENTION_DAYS", 180)
+IMPORT_MAX_ATTEMPTS = envint("IMPORT_MAX_ATTEMPTS", 3)
+IMPORT_STALL_MINUTES = envint("IMPORT_STALL_MINUTES", 10)
+CELERY_BEAT_SCHEDULE["imports-purge-old-files"] = {
+    "task": "imports.tasks.purge_old_uploads",
+    "schedule": 24 * 60 * 60,
+}
+CELERY_BEAT_SCHEDULE["imports-recover-stalled-jobs"] = {
+    "task": "imports.tasks.recover_stalled_jobs",
+    "schedule": 5 * 60,
+}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis delivers an unacknowledged task again (its worker died) after this many
+    # seconds; it must outlast the longest task, or a slow job would run twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600)
+    }

@@ -16,4 +16,5 @@ urlpatterns = [
     path("progress/", include("unions.progress_urls", namespace="progress")),
     path("members/", include("members.urls", namespace="members")),
     path("", include("unions.urls", namespace="unions")),
+    path("collect/", include("imports.urls", namespace="imports")),
 ]

@@ -1,0 +1,360 @@
+"""Normalise and validate one member row: pure functions, no database.
+
+Each problem names the sheet row as Excel shows it, the header as written and
+a stable code; the message says in Chinese how to fix it.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from imports.engine.headers import IGNORED, HeaderMatch, build_aliases, header_key
+from imports.engine.problems import FileRejected, RowProblem
+from members import codes
+from members.validators import (
+    IdInfo,
+    Problem,
+    check_date,
+    check_id_number,
+    check_mobile,
+    check_name,
+    clean_number_text,
+)
+
+UNION_LEVELS = ("union_1", "union_2", "union_3")  # 工会名称 < 部门工会 < 工会小组
+
+MEMBER_HEADERS: dict[str, list[str]] = {
+    IGNORED: ["序号", "编号", "错误说明", "NO", "NO."],
+    "name": ["姓名", "会员姓名", "名字", "职工姓名"],
+    "id_type": ["证件类型", "证件种类"],
+    "id_number": [
+        "身份证号",
+        "身份证号码",
+        "证件号码",
+        "证件号",
+        "身份证",
+        "公民身份号码",
+        "居民身份证号码",
+        "身份证件号码",
+    ],
+    "gender": ["性别"],
+    "birth_date": ["出生年月", "出生日期", "出生年月日", "生日"],
+    "age": ["年龄"],
+    "ethnicity": ["民族"],
+    "political_status": ["政治面貌", "政治面目"],
+    "education": ["学历", "最高学历", "文化程度", "学历/学位", "学历学位"],
+    "mobile": [
+        "手机",
+        "手机号",
+        "手机号码",
+        "联系电话",
+        "电话",
+        "联系方式",
+        "移动电话",
+        "电话号码",
+    ],
+    "join_date": ["入会时间", "入会日期", "入会年月"],
+    "household_type": ["户籍类型", "户口性质", "户籍性质", "户口类型"],
+    "employment_status": ["就业状况", "就业状态"],
+    "new_employment_form": ["新就业形态劳动者", "是否新就业形态劳动者", "新就业形态"],
+    "union_post": ["工会职务", "担任工会职务", "工会任职"],
+    "post_type": ["专兼职", "专兼职工会职务标识", "专兼职标识", "专职/兼职"],
+    "unit": ["所属单位", "工作单位", "单位", "单位名称", "工作单位名称", "所在单位"],
+    "union_1": [
+        "工会名称",
+        "所属工会",
+        "所在工会",
+        "基层工会",
+        "基层工会名称",
+        "所属基层工会",
+        "工会组织名称",
+    ],
+    "union_2": ["部门工会", "分会", "分工会", "部门工会名称", "分会名称"],
+    "union_3": ["工会小组", "小组", "所属工会小组", "工会小组名称"],
+}
+MEMBER_ALIASES = build_aliases(MEMBER_HEADERS)
+ANCHORS = {"name", "id_number"}
+
+CHOICE_FIELDS = {
+    "gender": codes.GENDER,
+    "ethnicity": codes.ETHNICITY,
+    "political_status": codes.POLITICAL_STATUS,
+    "education": codes.EDUCATION,
+    "household_type": codes.HOUSEHOLD_TYPE,
+    "employment_status": codes.EMPLOYMENT_STATUS,
+    "union_post": codes.UNION_POST,
+    "post_type": codes.POST_TYPE,
+}
+FIELD_LABELS = {
+    "name": "姓名",
+    "id_type": "证件类型",
+    "id_number": "证件号码",
+    "gender": "性别",
+    "birth_date": "出生年月",
+    "ethnicity": "民族",
+    "political_status": "政治面貌",
+    "education": "学历",
+    "mobile": "手机号码",
+    "join_date": "入会时间",
+    "household_type": "户籍类型",
+    "employment_status": "就业状况",
+    "new_employment_form": "新就业形态劳动者",
+    "union_post": "工会职务",
+    "post_type": "专兼职",
+    "unit": "工作单位",
+}
+
+
+@dataclass(slots=True)
+class MemberRow:
+    sheet: str
+    row: int
+    cells: list
+    data: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+    union_refs: list[tuple[str, str, str]] = field(default_factory=list)  # (level, header, text)
+    unit_name: str = ""
+    errors: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+    field_headers: dict[str, str] = field(default_factory=dict)
+    id_info: IdInfo | None = None
+    birth_has_day: bool = True
+    union_id: int | None = None
+    union_named: bool = False
+    report: object = None
+
+    @property
+    def key(self) -> tuple[str, str] | None:
+        number = self.data.get("id_number")
+        if number is None:
+            return None
+        return (self.data.get("id_type", codes.ID_RESIDENT), number)
+
+    def error(self, column: str, code: str, message: str, value: object = "") -> None:
+        self.errors.append(RowProblem(self.sheet, self.row, column, code, message, display(value)))
+
+    def warn(self, column: str, code: str, message: str, value: object = "") -> None:
+        self.warnings.append(
+            RowProblem(self.sheet, self.row, column, code, message, display(value), "warning")
+        )
+
+
+def display(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return clean_number_text(value) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def required_fields() -> list[str]:
+    return list(getattr(settings, "MEMBER_REQUIRED_FIELDS", ["name", "id_number", "mobile"]))
+
+
+def check_required_columns(sheet: str, header: HeaderMatch) -> None:
+    present = header.fields
+    missing = [f for f in required_fields() if f not in present]
+    if missing:
+        names = "、".join(
+            f"“{FIELD_LABELS.get(f, f)}”（可写作：{'、'.join(MEMBER_HEADERS.get(f, [f])[:4])}）"
+            for f in missing
+        )
+        raise FileRejected(f"工作表“{sheet}”缺少必填列{names}，请补上这些列后重新上传。")
+
+
+class RowValidator:
+    """Validates the rows of one sheet against its header."""
+
+    def __init__(self, sheet: str, header: HeaderMatch):
+        self.sheet = sheet
+        self.header = header
+        self.required = set(required_fields())
+        self.allow_landline = getattr(settings, "ALLOW_LANDLINE", False)
+        self.today = datetime.date.today()
+        self.memo: dict[str, dict] = {}
+        cols = [c for c in header.columns if c.field != IGNORED]
+        self.columns = [(c.index, c.header, c.field) for c in cols]
+        self.by_field = {c.field: (c.index, c.header) for c in cols if c.field}
+        self.field_headers = {name: header for name, (_, header) in self.by_field.items()}
+
+    def validate(self, number: int, cells: list) -> MemberRow | None:
+        """The row's result, or None for a blank row (only a 序号, or nothing)."""
+        values: dict[str, tuple[str, object]] = {}
+        extra: dict[str, str] = {}
+        width = len(cells)
+        for index, header, name in self.columns:
+            if index >= width:
+                continue
+            value = cells[index]
+            if value is None or value == "" or (isinstance(value, str) and not value.strip()):
+                continue
+            if name is None:
+                extra[header] = display(value)
+            else:
+                values[name] = (header, value)
+        if not values and not extra:
+            return None
+        row = MemberRow(self.sheet, number, cells, extra=extra, field_headers=self.field_headers)
+        for name in self.required:
+            if name not in values and name in self.by_field:
+                header = self.by_field[name][1]
+                row.error(header, "required", f"{FIELD_LABELS.get(name, header)}不能为空。")
+        self._identity(row, values)
+        self._name(row, values)
+        self._mobile(row, values)
+        self._choices(row, values)
+        self._dates(row, values)
+        self._cross_checks(row, values)
+        for level in UNION_LEVELS:
+            if level in values:
+                header, value = values[level]
+                row.union_refs.append((level, header, display(value)))
+        if "unit" in values:
+            row.unit_name = display(values["unit"][1])
+        return row
+
+    def _identity(self, row: MemberRow, values: dict) -> None:
+        id_type = codes.ID_RESIDENT
+        if "id_type" in values:
+            header, value = values["id_type"]
+            resolved = codes.ID_TYPE.resolve(value)
+            if resolved is None:
+                row.error(header, "invalid_choice", _choices_message(codes.ID_TYPE, value), value)
+                return
+            id_type = resolved
+        if "id_number" not in values:
+            return
+        header, value = values["id_number"]
+        try:
+            info = check_id_number(value, id_type)
+        except Problem as problem:
+            row.error(header, problem.code, problem.message, value)
+            return
+        row.data["id_type"] = info.id_type
+        row.data["id_number"] = info.number
+        row.id_info = info
+        for notice in info.warnings:
+            row.warn(header, notice.code, notice.message, value)
+
+    def _name(self, row: MemberRow, values: dict) -> None:
+        if "name" in values:
+            header, value = values["name"]
+            try:
+                row.data["name"] = check_name(value)
+            except Problem as problem:
+                row.error(header, problem.code, problem.message, value)
+
+    def _mobile(self, row: MemberRow, values: dict) -> None:
+        if "mobile" in values:
+            header, value = values["mobile"]
+            landline = self.allow_landline and "电话" in header_key(header)
+            try:
+                row.data["mobile"] = check_mobile(value, allow_landline=landline)
+            except Problem as problem:
+                row.error(header, problem.code, problem.message, value)
+
+    def _choices(self, row: MemberRow, values: dict) -> None:
+        for name, code_list in CHOICE_FIELDS.items():
+            if name in values:
+                header, value = values[name]
+                memo = self.memo.setdefault(name, {})
+                try:
+                    resolved = memo[value]
+                except KeyError:
+                    resolved = memo[value] = code_list.resolve(value)
+                except TypeError:
+                    resolved = code_list.resolve(value)
+                if resolved is None:
+                    row.error(header, "invalid_choice", _choices_message(code_list, value), value)
+                else:
+                    row.data[name] = resolved
+        if "new_employment_form" in values:
+            header, value = values["new_employment_form"]
+            resolved = codes.YES_NO.resolve(value)
+            if resolved is None:
+                row.error(
+                    header, "invalid_choice", f"“{display(value)}”无效，请填写“是”或“否”。", value
+                )
+            else:
+                row.data["new_employment_form"] = resolved == "1"
+
+    def _dates(self, row: MemberRow, values: dict) -> None:
+        if "join_date" in values:
+            header, value = values["join_date"]
+            try:
+                row.data["join_date"] = check_date(value, label=header)
+            except Problem as problem:
+                row.error(header, problem.code, problem.message, value)
+        if "birth_date" in values:
+            header, value = values["birth_date"]
+            try:
+                row.data["birth_date"] = check_date(value, allow_year_month=True, label=header)
+            except Problem as problem:
+                row.error(header, problem.code, problem.message, value)
+                return
+            try:
+                check_date(value, label=header)
+                row.birth_has_day = True
+            except Problem:
+                row.birth_has_day = False
+
+    def _cross_checks(self, row: MemberRow, values: dict) -> None:
+        info = row.id_info
+        if info is None or info.birth_date is None:
+            return
+        if "gender" in row.data and info.gender and row.data["gender"] != info.gender:
+            header, value = values["gender"]
+            row.error(
+                header,
+                "gender_mismatch",
+                f"性别“{display(value)}”与证件号码不符（证件号码第17位表示{codes.GENDER.name_of(info.gender)}），请核对。",
+                value,
+            )
+        elif info.gender:
+            row.data["gender"] = info.gender
+        birth = row.data.get("birth_date")
+        if birth is not None:
+            same = (birth.year, birth.month) == (info.birth_date.year, info.birth_date.month)
+            if row.birth_has_day:
+                same = same and birth.day == info.birth_date.day
+            if not same:
+                header, value = values["birth_date"]
+                row.error(
+                    header,
+                    "birth_date_mismatch",
+                    f"出生日期“{display(value)}”与证件号码中的出生日期（{info.birth_date:%Y-%m-%d}）不符，请核对。",
+                    value,
+                )
+                del row.data["birth_date"]
+                return
+        row.data["birth_date"] = info.birth_date
+        if "age" in values:
+            header, value = values["age"]
+            try:
+                stated = int(float(clean_number_text(value)))
+            except ValueError:
+                return
+            born = info.birth_date
+            age = (
+                self.today.year
+                - born.year
+                - ((self.today.month, self.today.day) < (born.month, born.day))
+            )
+            if abs(stated - age) > 1:
+                row.warn(
+                    header,
+                    "age_mismatch",
+                    f"年龄“{stated}”与证件号码推算的年龄（{age}岁）不符，已按证件号码登记，请核对。",
+                    value,
+                )
+
+
+def _choices_message(code_list: codes.CodeList, value: object) -> str:
+    names = code_list.names
+    shown = "、".join(names[:12]) + ("等" if len(names) > 12 else "")
+    return f"“{display(value)}”不是有效的{code_list.label}，请从下拉列表中选择（{shown}）。"

@@ -1,0 +1,560 @@
+"""Member imports: analyse a sheet against the registry, then commit it in bulk.
+
+`analyse_members` reads, validates and compares, writing nothing; `commit_members`
+writes the plan's valid rows in one transaction. Lookups are one query per
+batch of IDs; writes are bulk inserts and updates.
+"""
+
+import datetime
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from imports.engine import bulk, filetype
+from imports.engine.headers import filled_count, is_note_row, locate_header
+from imports.engine.member_rows import (
+    ANCHORS,
+    MEMBER_ALIASES,
+    MemberRow,
+    RowValidator,
+    check_required_columns,
+)
+from imports.engine.problems import FileRejected, ImportSummary
+from imports.engine.reader import stream_sheets
+from imports.engine.scope import UnionDirectory, exists_outside, scope_root
+from members.models import Member, MemberChange, MembershipEvent, TransferRequest
+from members.validators import mask_id
+from unions import audit
+from unions.access import subtree_q
+from unions.models import AuditEntry, Union, Unit, User
+
+BATCH = 2000
+HEADER_SCAN = 30
+COMPARED = [
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "political_status",
+    "education",
+    "mobile",
+    "join_date",
+    "household_type",
+    "employment_status",
+    "new_employment_form",
+    "union_post",
+    "post_type",
+]
+
+
+@dataclass
+class SheetReport:
+    """What the error report needs: the header row as written and the failed rows."""
+
+    name: str
+    header_row: int
+    headers: list[tuple[int, str]]  # (column index, header)
+    failed: list[MemberRow] = field(default_factory=list)
+
+
+@dataclass
+class MemberPlan:
+    summary: ImportSummary
+    union: Union | None = None
+    filename: str = ""
+    creates: list[dict] = field(default_factory=list)
+    updates: list[tuple[int, dict, dict]] = field(default_factory=list)  # pk, new values, diff
+    conflicts: list[tuple[int, int, int, dict]] = field(default_factory=list)
+    sheets: list[SheetReport] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return self.summary.status == "rejected"
+
+
+def _progress(callback, stage: str, done: int, total: int) -> None:
+    if callback is not None:
+        callback(stage, done, total)
+
+
+def analyse_members(
+    path, *, filename: str = "", union: Union, uploader: User | None, progress=None
+) -> MemberPlan:
+    """Read, validate and compare with the registry. Writes nothing.
+
+    A file that cannot be read as a whole gives a plan whose summary is
+    "rejected" with the reason; row problems are listed in the summary."""
+    path = Path(path)
+    filename = filename or path.name
+    try:
+        root = scope_root(uploader, union)
+        kind = filetype.sniff(path, filename)
+        _progress(progress, "read", 0, 1)
+        sheets = stream_sheets(path, kind, filename=filename)
+        plan = MemberPlan(summary=ImportSummary(), union=union, filename=filename)
+        rows = _validate_sheets(sheets, plan, progress)
+        _Matcher(plan, root=root, union=union).run(rows, progress)
+    except FileRejected as rejected:
+        return MemberPlan(
+            summary=ImportSummary.rejected(rejected.message), union=union, filename=filename
+        )
+    plan.summary.message = "预检：" + _done_message(plan.summary)
+    return plan
+
+
+def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
+    rows: list[MemberRow] = []
+    names: list[str] = []
+    done = 0
+    for sheet in sheets:
+        names.append(sheet.name)
+        head = list(itertools.islice(sheet.rows, HEADER_SCAN))
+        header = locate_header(head, MEMBER_ALIASES, anchors=ANCHORS, scan=HEADER_SCAN)
+        if header is None:
+            continue
+        check_required_columns(sheet.name, header)
+        number, header_cells = head[header.row_offset]
+        report = SheetReport(
+            name=sheet.name,
+            header_row=number,
+            headers=[(c.index, c.header) for c in header.columns],
+        )
+        plan.sheets.append(report)
+        validator = RowValidator(sheet.name, header)
+        header_keys = [str(c) for c in header_cells]
+        first_header = header_keys[0] if header_keys else None
+        body = itertools.chain(head[header.row_offset + 1 :], sheet.rows)
+        in_notes = False
+        for number, cells in body:
+            done += 1
+            if done % 5000 == 0:
+                _progress(progress, "validate", done, max(done, sheet.height))
+            if is_note_row(cells):
+                in_notes = True
+                continue
+            if in_notes and filled_count(cells) < 2:
+                continue  # the numbered lines of a 填表说明 go on below it
+            in_notes = False
+            if cells and str(cells[0]) == first_header and [str(c) for c in cells] == header_keys:
+                continue  # the header repeated (printed sheets repeat it on every page)
+            row = validator.validate(number, cells)
+            if row is None:
+                continue
+            row.report = report
+            rows.append(row)
+    if not plan.sheets:
+        shown = "、".join(f"“{n}”" for n in names) or "（无）"
+        raise FileRejected(
+            f"在工作表{shown}中没有找到会员信息的表头（至少要有“姓名”“身份证号码”等列）。请使用采集模板，或检查表头行。"
+        )
+    if not rows:
+        raise FileRejected("表格只有表头，没有会员数据行。请填写会员信息后再上传。")
+    _progress(progress, "validate", done, done)
+    return rows
+
+
+class _Matcher:
+    """Resolves unions, duplicates and existing members for all rows in bulk."""
+
+    def __init__(self, plan: MemberPlan, *, root: Union, union: Union):
+        self.plan = plan
+        self.directory = UnionDirectory(root)
+        self.target = self.directory.node(union.pk)
+        if self.target is None:
+            raise FileRejected(f"工会“{union.name}”已停用或不存在。")
+
+    def run(self, rows: list[MemberRow], progress) -> None:
+        summary = self.plan.summary
+        summary.rows = len(rows)
+        self._resolve_unions(rows)
+        self._find_duplicates(rows)
+        self._resolve_units(rows)
+        good = [r for r in rows if not r.errors]
+        _progress(progress, "match", 0, len(good))
+        for start in range(0, len(good), BATCH):
+            self._compare(good[start : start + BATCH])
+            _progress(progress, "match", min(start + BATCH, len(good)), len(good))
+        for row in rows:
+            summary.warnings.extend(row.warnings)
+            if row.errors:
+                summary.errors.extend(row.errors)
+                row.report.failed.append(row)
+                if any(p.code == "member_elsewhere" for p in row.errors):
+                    summary.conflicts += 1
+                else:
+                    summary.invalid += 1
+        summary.created = len(self.plan.creates)
+        summary.updated = len(self.plan.updates)
+
+    # -- unions named in the row -------------------------------------------------------
+
+    def _resolve_unions(self, rows: list[MemberRow]) -> None:
+        unresolved: list[tuple[MemberRow, str, str]] = []
+        for row in rows:
+            row.union_id = self.target.id
+            row.union_named = False
+            anchor = None
+            for _, header, text in sorted(row.union_refs):
+                if anchor is not None:
+                    found = self.directory.find(text, anchor)
+                else:
+                    found = self.directory.find(text, self.target) or self.directory.find(text)
+                if not found:
+                    unresolved.append((row, header, text))
+                    anchor = None
+                    break
+                if len(found) > 1:
+                    paths = "；".join(self.directory.path(n) for n in found[:3])
+                    row.error(
+                        header,
+                        "union_ambiguous",
+                        f"“{text}”对应多个工会（{paths}），请同时填写上级工会名称或改填工会编码。",
+                        text,
+                    )
+                    anchor = None
+                    break
+                anchor = found[0]
+            if anchor is not None:
+                row.union_id = anchor.id
+                row.union_named = True
+        outside = exists_outside({text for _, _, text in unresolved})
+        for row, header, text in unresolved:
+            if text in outside:
+                row.error(
+                    header,
+                    "union_out_of_scope",
+                    f"工会“{text}”不在本次导入的范围（{self.directory.root.name}及其下级）内，不能导入到该工会。",
+                    text,
+                )
+            else:
+                row.error(
+                    header,
+                    "union_unknown",
+                    f"找不到名称或编码为“{text}”的工会，请核对名称（须与系统中的工会名称完全一致）或先建立该工会。",
+                    text,
+                )
+
+    def _find_duplicates(self, rows: list[MemberRow]) -> None:
+        first_seen: dict[tuple[str, str], MemberRow] = {}
+        for row in rows:
+            key = row.key
+            if key is None:
+                continue
+            first = first_seen.setdefault(key, row)
+            if first is not row:
+                where = (
+                    f"第{first.row}行"
+                    if first.sheet == row.sheet
+                    else f"工作表“{first.sheet}”第{first.row}行"
+                )
+                row.error(
+                    _header_of(row, "id_number"),
+                    "duplicate_in_file",
+                    f"证件号码与{where}重复，同一人只能填写一次，请删除重复的行。",
+                    row.data["id_number"],
+                )
+
+    def _resolve_units(self, rows: list[MemberRow]) -> None:
+        names = {r.unit_name for r in rows if r.unit_name}
+        if not names:
+            return
+        units: dict[str, set[int]] = {}
+        for pk, name in (
+            Unit.objects.filter(name__in=names)
+            .filter(subtree_q(self.directory.root, "unions"))
+            .values_list("id", "name")
+            .distinct()
+        ):
+            units.setdefault(name, set()).add(pk)
+        for row in rows:
+            if not row.unit_name:
+                continue
+            found = units.get(row.unit_name, set())
+            if len(found) == 1:
+                row.data["unit_id"] = next(iter(found))
+            else:
+                row.extra[_header_of(row, "unit")] = row.unit_name
+
+    # -- the registry ------------------------------------------------------------------
+
+    def _compare(self, rows: list[MemberRow]) -> None:
+        by_type: dict[str, set[str]] = {}
+        for row in rows:
+            id_type, number = row.key
+            by_type.setdefault(id_type, set()).add(number)
+        # (id_type, id_number) leads the unique index: one index scan per batch.
+        wanted = Q()
+        for id_type, numbers in by_type.items():
+            wanted |= Q(id_type=id_type, id_number__in=numbers)
+        existing = {
+            (m["id_type"], m["id_number"]): m
+            for m in Member.objects.filter(wanted).values(
+                "id", "id_type", "id_number", "union_id", "unit_id", "extra", *COMPARED
+            )
+        }
+        holders = {
+            m["union_id"] for m in existing.values() if self.directory.node(m["union_id"]) is None
+        }
+        holder_names = dict(Union.objects.filter(pk__in=holders).values_list("id", "name"))
+        for row in rows:
+            current = existing.get(row.key)
+            if current is None:
+                self.plan.creates.append(_create_values(row))
+                continue
+            holder = self.directory.node(current["union_id"])
+            ours = holder is not None and (
+                self.target.contains(holder) or holder.id == row.union_id
+            )
+            if not ours:
+                name = holder.name if holder else holder_names.get(current["union_id"], "")
+                row.error(
+                    _header_of(row, "id_number"),
+                    "member_elsewhere",
+                    f"该证件号码已登记在“{name}”，不能直接导入到本工会。已生成转会申请，待该工会办理转出后生效。",
+                    mask_id(row.data["id_number"]),
+                )
+                self.plan.conflicts.append(
+                    (current["id"], current["union_id"], row.union_id, _proposed(row))
+                )
+                continue
+            diff = _diff(current, row)
+            if diff:
+                self.plan.updates.append((current["id"], _update_values(current, row), diff))
+            else:
+                self.plan.summary.unchanged += 1
+
+
+def _header_of(row: MemberRow, name: str) -> str:
+    return row.field_headers.get(name, "")
+
+
+def _create_values(row: MemberRow) -> dict:
+    values = row.data  # not needed on the row any more: reuse rather than copy
+    values["union_id"] = row.union_id
+    values["extra"] = dict(row.extra)
+    return values
+
+
+def _update_values(current: dict, row: MemberRow) -> dict:
+    values = {k: v for k, v in row.data.items() if k not in ("id_type", "id_number")}
+    if row.union_named:
+        values["union_id"] = row.union_id
+    if row.extra:
+        values["extra"] = {**(current["extra"] or {}), **row.extra}
+    return values
+
+
+def _diff(current: dict, row: MemberRow) -> dict:
+    diff = {}
+    for name in COMPARED + ["unit_id"]:
+        if name in row.data and row.data[name] != current[name]:
+            diff[name] = [current[name], row.data[name]]
+    if row.union_named and row.union_id != current["union_id"]:
+        diff["union_id"] = [current["union_id"], row.union_id]
+    if row.extra:
+        merged = {**(current["extra"] or {}), **row.extra}
+        if merged != (current["extra"] or {}):
+            diff["extra"] = [current["extra"] or {}, merged]
+    return diff
+
+
+def _json_value(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _proposed(row: MemberRow) -> dict:
+    proposed = {k: _json_value(v) for k, v in row.data.items()}
+    proposed["union_id"] = row.union_id
+    if row.extra:
+        proposed["extra"] = dict(row.extra)
+    return proposed
+
+
+# ---- commit ---------------------------------------------------------------------------
+
+
+def commit_members(
+    plan: MemberPlan,
+    *,
+    uploader: User | None,
+    all_or_nothing: bool = False,
+    source_ref: str = "",
+    progress=None,
+) -> ImportSummary:
+    """Write the plan's valid rows in one transaction; a failure leaves nothing written."""
+    summary = plan.summary
+    if plan.rejected:
+        return summary
+    if all_or_nothing and summary.invalid:
+        blocked = ImportSummary(**{**summary.__dict__})
+        blocked.status = "rejected"
+        blocked.message = f"有 {summary.invalid} 行存在错误。按“全部正确才入库”的要求，本次没有写入任何数据，请改正后重新上传。"
+        blocked.created = blocked.updated = blocked.unchanged = 0
+        return blocked
+    try:
+        with transaction.atomic():
+            _progress(progress, "write", 0, summary.created + summary.updated)
+            _write(plan, uploader=uploader, source_ref=source_ref or plan.filename[:50])
+            _progress(
+                progress,
+                "write",
+                summary.created + summary.updated,
+                summary.created + summary.updated,
+            )
+    except IntegrityError:
+        # The registry changed between the check and the commit (someone registered
+        # one of these people meanwhile). Nothing was written: check again.
+        return ImportSummary.rejected(
+            "检查之后、入库之前，登记库中的数据已被修改（例如有人同时登记了表中的人员），本次没有写入任何数据。请重新导入。"
+        )
+    summary.message = _done_message(summary)
+    return summary
+
+
+def _write(plan: MemberPlan, *, uploader: User | None, source_ref: str) -> None:
+    now = timezone.now()
+    today = timezone.localdate()
+    by = uploader if uploader is not None and uploader.pk else None
+    for values in plan.creates:
+        values["created_at"] = values["updated_at"] = now
+    pks = bulk.insert(Member, plan.creates)
+    bulk.insert(
+        MembershipEvent,
+        [
+            {
+                "member_id": pk,
+                "kind": MembershipEvent.Kind.JOIN,
+                "on": values.get("join_date") or today,
+                "to_union_id": values["union_id"],
+                "recorded_by_id": by.pk if by else None,
+                "recorded_at": now,
+                "reason": "导入",
+            }
+            for pk, values in zip(pks, plan.creates, strict=True)
+        ],
+    )
+    for start in range(0, len(plan.updates), BATCH):
+        _write_updates(plan.updates[start : start + BATCH], by=by, now=now, source_ref=source_ref)
+    if plan.conflicts:
+        _write_conflicts(plan, by=by, source_ref=source_ref)
+    s = plan.summary
+    audit.record(
+        AuditEntry.Action.IMPORT_COMMITTED,
+        actor=by,
+        union=plan.union,
+        object_repr=plan.filename,
+        detail={
+            "file": plan.filename,
+            "source_ref": source_ref,
+            "rows": s.rows,
+            "created": s.created,
+            "updated": s.updated,
+            "unchanged": s.unchanged,
+            "invalid": s.invalid,
+            "conflicts": s.conflicts,
+        },
+    )
+
+
+def _write_updates(chunk, *, by, now, source_ref: str) -> None:
+    members = Member.objects.in_bulk([pk for pk, _, _ in chunk])
+    names = _names_in_diffs([diff for _, _, diff in chunk])
+    fields: set[str] = {"updated_at"}
+    changes = []
+    for pk, values, diff in chunk:
+        member = members[pk]
+        for name, value in values.items():
+            setattr(member, name, value)
+        fields.update(values)
+        member.updated_at = now
+        changes.append(
+            MemberChange(
+                member_id=pk,
+                at=now,
+                by=by,
+                source=MemberChange.Source.IMPORT,
+                source_ref=source_ref,
+                changes=_display_diff(diff, names),
+            )
+        )
+    Member.objects.bulk_update(list(members.values()), sorted(fields))
+    MemberChange.objects.bulk_create(changes)
+
+
+def _names_in_diffs(diffs: list[dict]) -> dict[str, dict[int, str]]:
+    """Names of the unions and units a chunk of changes mentions: two queries, not one per row."""
+    ids: dict[str, set[int]] = {"union_id": set(), "unit_id": set()}
+    for diff in diffs:
+        for name in ids:
+            if name in diff:
+                ids[name].update(v for v in diff[name] if v is not None)
+    return {
+        "union_id": dict(Union.objects.filter(pk__in=ids["union_id"]).values_list("id", "name")),
+        "unit_id": dict(Unit.objects.filter(pk__in=ids["unit_id"]).values_list("id", "name")),
+    }
+
+
+def _display_diff(diff: dict, names: dict[str, dict[int, str]]) -> dict:
+    shown = {}
+    for name, (old, new) in diff.items():
+        if name in names:
+            label = "所在工会" if name == "union_id" else "工作单位"
+            shown[label] = [names[name].get(old, ""), names[name].get(new, "")]
+            continue
+        label = str(Member._meta.get_field(name).verbose_name)
+        shown[label] = [_display_value(name, old), _display_value(name, new)]
+    return shown
+
+
+def _display_value(name: str, value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    choices = Member._meta.get_field(name).choices
+    if choices:
+        return dict(choices).get(value, value)
+    return value
+
+
+def _write_conflicts(plan: MemberPlan, *, by, source_ref: str) -> None:
+    pending = set(
+        TransferRequest.objects.filter(
+            member_id__in=[c[0] for c in plan.conflicts], state=TransferRequest.State.PENDING
+        ).values_list("member_id", "to_union_id")
+    )
+    requests = []
+    for member_id, holder_id, to_union_id, proposed in plan.conflicts:
+        if (member_id, to_union_id) in pending:
+            continue
+        pending.add((member_id, to_union_id))
+        requests.append(
+            TransferRequest(
+                member_id=member_id,
+                from_union_id=holder_id,
+                to_union_id=to_union_id,
+                origin=TransferRequest.Origin.IMPORT_CONFLICT,
+                proposed=proposed,
+                source_ref=source_ref,
+                requested_by=by,
+                reason="导入时发现该会员已在其他工会登记",
+            )
+        )
+    TransferRequest.objects.bulk_create(requests)
+
+
+def _done_message(s: ImportSummary) -> str:
+    parts = [f"共 {s.rows} 行：新增 {s.created}，更新 {s.updated}，未变化 {s.unchanged}"]
+    if s.invalid:
+        parts.append(f"{s.invalid} 行有错误未导入")
+    if s.conflicts:
+        parts.append(f"{s.conflicts} 行已在其他工会登记（已生成转会申请）")
+    return "；".join(parts) + "。"

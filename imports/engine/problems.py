@@ -1,0 +1,57 @@
+"""What an import reports: problems with single cells or rows, and the summary of a run."""
+
+from dataclasses import asdict, dataclass, field
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read. `message` is Chinese and says what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class RowProblem:
+    sheet: str
+    row: int  # as Excel shows it (1-based)
+    column: str  # the header as written in the file ("" for a whole-row problem)
+    code: str
+    message: str
+    value: str = ""
+    severity: str = "error"  # "error" | "warning"
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ImportSummary:
+    status: str = "done"  # "done" | "rejected"
+    message: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+    conflicts: int = 0
+    errors: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+
+    @classmethod
+    def rejected(cls, message: str) -> "ImportSummary":
+        return cls(status="rejected", message=message)
+
+    def as_json(self) -> dict:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "invalid": self.invalid,
+            "conflicts": self.conflicts,
+            "errors": [p.as_json() for p in self.errors],
+            "warnings": [p.as_json() for p in self.warnings],
+        }

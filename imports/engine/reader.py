@@ -1,0 +1,237 @@
+"""Read a workbook or CSV as a stream of sheets, each a stream of rows
+(row number as Excel shows it, [cell, ...]).
+
+Spreadsheets are parsed by python-calamine in a forked child process with an
+address-space limit and a time limit: a sheet crafted to make the parser
+allocate without bound (calamine aborts the whole process on some declared or
+actual dimensions) kills only the child, and the upload is rejected with a
+message. The child sends rows in batches as it reads them, so on two cores the
+parent validates while the child parses.
+"""
+
+import codecs
+import csv
+import faulthandler
+import io
+import os
+import resource
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from imports.engine import filetype, limits
+from imports.engine.problems import FileRejected
+
+BATCH = 2000
+last_child_peak_kb = [0]  # the reader child's peak resident size, for the benchmark
+
+
+@dataclass
+class Sheet:
+    name: str
+    height: int
+    rows: Iterator[tuple[int, list]]
+
+
+def stream_sheets(path: Path, kind: str, *, filename: str = "") -> Iterator[Sheet]:
+    if kind == filetype.CSV:
+        name = Path(filename or path.name).stem or "CSV"
+        rows = _read_csv(path, name)
+        yield Sheet(name=name, height=len(rows), rows=iter(rows))
+        return
+    yield from _stream_from_child(str(path))
+
+
+# ---- CSV ---------------------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK, what Excel on Chinese Windows writes.
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileRejected(
+            "CSV文件的文字编码无法识别（不是UTF-8或GBK）。请在Excel中“另存为 → CSV UTF-8”后上传。"
+        ) from None
+
+
+def _read_csv(path: Path, name: str) -> list[tuple[int, list]]:
+    text = _decode(path.read_bytes())
+    try:
+        delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",\t;").delimiter
+    except csv.Error:
+        delimiter = ","
+    rows = []
+    try:
+        for number, cells in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
+            if number > limits.max_rows():
+                raise _too_many_rows(name)
+            if len(cells) > limits.max_columns():
+                raise _too_many_columns(name)
+            rows.append((number, cells))
+    except csv.Error as error:
+        raise FileRejected(f"CSV文件格式有误（{error}），请用Excel重新保存后上传。") from None
+    return rows
+
+
+def _too_many_rows(sheet: str) -> FileRejected:
+    return FileRejected(
+        f"工作表“{sheet}”超过 {limits.max_rows()} 行，超出单次导入上限，请分成几个文件上传。"
+    )
+
+
+def _too_many_columns(sheet: str) -> FileRejected:
+    return FileRejected(
+        f"工作表“{sheet}”超过 {limits.max_columns()} 列，超出导入上限，请删除多余的列。"
+    )
+
+
+def _unreadable(error: Exception, sheet: str = "") -> str:
+    where = f"工作表“{sheet}”" if sheet else "文件"
+    return f"{where}无法读取，可能已损坏、上传不完整或不是Excel表格（{type(error).__name__}）。请用Excel重新保存后上传。"
+
+
+_TOO_BIG = (
+    "文件内容过大或结构异常，读取时超出内存上限，已拒绝。请删除多余的空行空列或分成几个文件上传。"
+)
+
+
+# ---- the child: parse with calamine, send batches of rows --------------------------
+
+
+def _child(conn, path: str) -> None:
+    faulthandler.disable()  # an abort here is expected and handled by the parent
+    try:
+        limit = limits.reader_memory_bytes() + _current_vm_bytes()
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        _send_workbook(conn, path)
+    except FileRejected as rejected:
+        conn.send(("rejected", rejected.message))
+    except MemoryError:
+        conn.send(("rejected", _TOO_BIG))
+    except Exception as error:  # noqa: BLE001 - any failure rejects the file
+        conn.send(("rejected", _unreadable(error)))
+    finally:
+        conn.close()
+
+
+def _send_workbook(conn, path: str) -> None:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except Exception as error:  # noqa: BLE001 - calamine raises many kinds
+        raise FileRejected(_unreadable(error)) from None
+    for name in workbook.sheet_names:
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+        except Exception as error:  # noqa: BLE001
+            raise FileRejected(_unreadable(error, name)) from None
+        if sheet.height > limits.max_rows():
+            raise _too_many_rows(name)
+        if sheet.width > limits.max_columns():
+            raise _too_many_columns(name)
+        first_row = sheet.start[0] if sheet.start else 0
+        conn.send(("sheet", (name, sheet.height)))
+        batch = []
+        for offset, cells in enumerate(sheet.iter_rows()):
+            batch.append((first_row + offset + 1, cells))
+            if len(batch) == BATCH:
+                conn.send(("rows", batch))
+                batch = []
+        if batch:
+            conn.send(("rows", batch))
+    conn.send(("end", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def _current_vm_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+# ---- the parent: receive ------------------------------------------------------------
+
+
+class _Messages:
+    def __init__(self, receiver):
+        self.receiver = receiver
+        self.pending = None
+
+    def get(self):
+        if self.pending is not None:
+            message, self.pending = self.pending, None
+            return message
+        try:
+            if not self.receiver.poll(limits.reader_seconds()):
+                raise FileRejected("读取文件超时，文件可能过大或结构异常，已拒绝。")
+            message = self.receiver.recv()
+        except (EOFError, OSError):
+            raise FileRejected(_TOO_BIG) from None
+        if message[0] == "rejected":
+            raise FileRejected(message[1])
+        return message
+
+    def push(self, message) -> None:
+        self.pending = message
+
+
+def _sheet_rows(messages: _Messages) -> Iterator[tuple[int, list]]:
+    while True:
+        message = messages.get()
+        if message[0] != "rows":
+            messages.push(message)
+            return
+        yield from message[1]
+
+
+def _stream_from_child(path: str) -> Iterator[Sheet]:
+    # A bare fork rather than multiprocessing.Process: Celery's pool workers are
+    # daemonic, and multiprocessing refuses to start children from those.
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_fd)
+        try:
+            _child(Connection(write_fd, readable=False), path)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    receiver = Connection(read_fd, writable=False)
+    messages = _Messages(receiver)
+    try:
+        while True:
+            kind, payload = messages.get()
+            if kind == "end":
+                last_child_peak_kb[0] = payload
+                return
+            if kind == "sheet":
+                name, height = payload
+                yield Sheet(name=name, height=height, rows=_sheet_rows(messages))
+            # "rows" here: the rest of a sheet the caller stopped reading
+    finally:
+        receiver.close()
+        _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    for _ in range(20):
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)

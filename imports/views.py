@@ -1,0 +1,324 @@
+"""Collection in the browser: templates, upload, progress, preview, confirm, history, export.
+
+Views are thin: the access rule (unions.access via imports.selectors) → form → service.
+Jobs of unions outside the user's subtree answer 404.
+"""
+
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from imports import engine, problem_codes, selectors, services, xlsx_templates
+from imports.engine import limits
+from imports.forms import ExportForm, UploadForm
+from imports.models import ImportJob
+from members.validators import mask_id, mask_phone
+from unions import access, audit
+from unions.models import AuditEntry
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def _require_import_rights(request, kind=ImportJob.Kind.MEMBERS):
+    if not selectors.may_import(request.user, kind):
+        raise PermissionDenied(_("只有管理员和采集员可以上传表格。"))
+
+
+def _require_personal_data_rights(request):
+    if not selectors.may_see_personal_data(request.user):
+        raise PermissionDenied(_("文件中含有完整的证件号码，只有管理员和采集员可以下载。"))
+
+
+def _job(request, pk: int) -> ImportJob:
+    return access.get_in_scope(selectors.jobs_for(request.user), pk=pk)
+
+
+@login_required
+def index(request):
+    """History of the unions in scope, running jobs first."""
+    jobs = selectors.jobs_for(request.user)
+    union = None
+    if request.GET.get("union"):
+        union = access.get_in_scope(access.unions_for(request.user), pk=request.GET["union"])
+        jobs = jobs.filter(access.subtree_q(union, "union"))
+    running = list(jobs.filter(state__in=ImportJob.RUNNING))
+    page = Paginator(jobs.exclude(state__in=ImportJob.RUNNING), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "imports/index.html",
+        {
+            "running": running,
+            "page": page,
+            "union": union,
+            "unions": access.unions_for(request.user).filter(is_active=True).order_by("lft")[:500],
+            "may_import": selectors.may_import(request.user),
+        },
+    )
+
+
+@login_required
+def templates(request):
+    union = request.user.union
+    if request.GET.get("union"):
+        union = access.get_in_scope(access.unions_for(request.user), pk=request.GET["union"])
+    return render(
+        request,
+        "imports/templates.html",
+        {
+            "union": union,
+            "unions": access.unions_for(request.user).filter(is_active=True).order_by("lft")[:500],
+            "templates": xlsx_templates.TEMPLATES,
+        },
+    )
+
+
+@login_required
+def template_download(request, kind: str):
+    if kind not in xlsx_templates.TEMPLATES:
+        raise Http404
+    union_pk = request.GET.get("union") or request.user.union_id
+    union = access.get_in_scope(access.unions_for(request.user), pk=union_pk)
+    title, build = xlsx_templates.TEMPLATES[kind]
+    response = HttpResponse(build(union), content_type=XLSX)
+    return _attachment(response, f"{title}（{union.name}）.xlsx")
+
+
+@login_required
+def upload(request):
+    _require_import_rights(request)
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        union = form.cleaned_data["union"]
+        if not selectors.may_import_into(request.user, union, form.cleaned_data["kind"]):
+            raise Http404
+        job = services.create_job(
+            uploader=request.user,
+            union=union,
+            kind=form.cleaned_data["kind"],
+            upload=form.cleaned_data["file"],
+        )
+        earlier = selectors.earlier_same_file(job)
+        if earlier is not None:
+            messages.info(
+                request,
+                _(
+                    "这个文件在 %(when)s 已为“%(union)s”上传过（第 %(pk)d 号任务）。"
+                    "系统已重新核对一遍：与登记库一致的行不会重复写入。"
+                )
+                % {
+                    "when": timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M"),
+                    "union": job.union.name,
+                    "pk": earlier.pk,
+                },
+            )
+        return redirect("imports:job", pk=job.pk)
+    return render(
+        request,
+        "imports/upload.html",
+        {
+            "form": form,
+            "max_mb": settings.MAX_UPLOAD_MB,
+            "max_rows": f"{limits.max_rows():,}",
+            "suffixes": "、".join(services.ALLOWED_SUFFIXES),
+        },
+    )
+
+
+@login_required
+def job_detail(request, pk: int):
+    job = _job(request, pk)
+    problems = job.problems.all()
+    code = request.GET.get("code", "")
+    if code:
+        problems = problems.filter(code=code)
+    page = Paginator(problems.order_by("sheet", "row", "id"), 50).get_page(request.GET.get("page"))
+    may_download = selectors.may_see_personal_data(request.user)
+    if not may_download:
+        for problem in page.object_list:
+            problem.value = mask_value(problem.value)
+    codes = [(c, problem_codes.label(c), n) for c, n in selectors.problem_codes(job)]
+    earlier = selectors.earlier_same_file(job)
+    return render(
+        request,
+        "imports/job.html",
+        {
+            "job": job,
+            "page": page,
+            "code": code,
+            "codes": codes,
+            "earlier": earlier,
+            "may_act": selectors.may_import_into(request.user, job.union, job.kind),
+            "may_download": may_download,
+            "status_url": reverse("imports:job_status", args=[job.pk]),
+        },
+    )
+
+
+def mask_value(value: str) -> str:
+    """What a read-only viewer sees of a cell: ID- and phone-like values masked,
+    as in the member lists."""
+    digits = sum(ch.isdigit() for ch in value)
+    if digits >= 11 and len(value) >= 15:
+        return mask_id(value)
+    if digits >= 7:
+        return mask_phone(value)
+    return value
+
+
+def status_json(job: ImportJob) -> dict:
+    return {
+        "id": job.pk,
+        "state": job.state,
+        "state_label": job.get_state_display(),
+        "stage": job.stage,
+        "stage_label": job.get_stage_display() if job.stage else "",
+        "rows_done": job.rows_done,
+        "rows_total": job.rows_total,
+        "percent": job.percent,
+        "running": job.is_running,
+    }
+
+
+@login_required
+def job_status(request, pk: int):
+    return JsonResponse(status_json(_job(request, pk)))
+
+
+@login_required
+@require_POST
+def confirm(request, pk: int):
+    job = _job(request, pk)
+    if not selectors.may_import_into(request.user, job.union, job.kind):
+        raise PermissionDenied
+    if services.confirm_job(job=job, user=request.user):
+        messages.success(request, _("已确认，正在写入登记库，请稍候。"))
+    else:
+        messages.warning(request, _("这个任务现在不能确认（可能已确认、已取消或已完成）。"))
+    return redirect("imports:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def cancel(request, pk: int):
+    job = _job(request, pk)
+    if not selectors.may_import_into(request.user, job.union, job.kind):
+        raise PermissionDenied
+    if services.cancel_job(job=job, user=request.user):
+        messages.info(request, _("已取消，本次上传的内容没有写入登记库。"))
+    else:
+        messages.warning(request, _("这个任务已在写入或已结束，不能取消。"))
+    return redirect("imports:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def retry(request, pk: int):
+    job = _job(request, pk)
+    if not selectors.may_import_into(request.user, job.union, job.kind):
+        raise PermissionDenied
+    if services.retry_job(job=job, user=request.user):
+        messages.info(request, _("已重新排队处理。"))
+    else:
+        messages.warning(
+            request, _("这个任务不能重新处理（文件已清理或任务不是失败状态），请重新上传。")
+        )
+    return redirect("imports:job", pk=job.pk)
+
+
+def _send_file(request, job: ImportJob, field, filename: str, what: str):
+    if not field or job.file_purged_at is not None:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    audit.record(
+        AuditEntry.Action.FILE_DOWNLOADED,
+        request=request,
+        union=job.union,
+        obj=job,
+        detail={"file": what, "filename": filename},
+    )
+    return FileResponse(handle, as_attachment=True, filename=filename)
+
+
+@login_required
+def report(request, pk: int):
+    _require_personal_data_rights(request)
+    job = _job(request, pk)
+    stem = Path(job.original_filename).stem
+    return _send_file(request, job, job.report, f"{stem}-错误报告.xlsx", "error_report")
+
+
+@login_required
+def original(request, pk: int):
+    _require_personal_data_rights(request)
+    job = _job(request, pk)
+    return _send_file(request, job, job.file, job.original_filename, "upload")
+
+
+@login_required
+def export(request):
+    _require_personal_data_rights(request)
+    form = ExportForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        union = data["union"]
+        members = access.members_for(request.user)
+        if data["scope"] == "own":
+            members = members.filter(union=union)
+        else:
+            members = members.filter(access.subtree_q(union, "union"))
+        if data["status"]:
+            members = members.filter(status=data["status"])
+        if data["q"]:
+            members = members.filter(name__contains=data["q"])
+        members = members.order_by("union__lft", "name", "pk")
+        out = Path(tempfile.mkstemp(suffix=".xlsx")[1])
+        rows = engine.export_members(members, out)
+        audit.record(
+            AuditEntry.Action.EXPORT,
+            request=request,
+            union=union,
+            obj=union,
+            detail={
+                "rows": rows,
+                "scope": data["scope"],
+                "status": data["status"],
+                "q": data["q"],
+            },
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = FileResponse(
+            _read_and_remove(out),
+            as_attachment=True,
+            filename=f"会员名册（{union.name}）{stamp}.xlsx",
+        )
+        return response
+    return render(request, "imports/export.html", {"form": form})
+
+
+def _read_and_remove(path: Path):
+    """Open the file and unlink it at once; the open handle keeps the bytes readable."""
+    handle = path.open("rb")
+    path.unlink(missing_ok=True)
+    return handle
