@@ -123,13 +123,7 @@ class MemberRow:
     union_id: int | None = None
     union_named: bool = False
     report: object = None
-
-    @property
-    def key(self) -> tuple[str, str] | None:
-        number = self.data.get("id_number")
-        if number is None:
-            return None
-        return (self.data.get("id_type", codes.ID_RESIDENT), number)
+    key: tuple[str, str] | None = None  # (id_type, id_number) once the ID is valid
 
     def error(self, column: str, code: str, message: str, value: object = "") -> None:
         self.errors.append(RowProblem(self.sheet, self.row, column, code, message, display(value)))
@@ -237,6 +231,7 @@ class RowValidator:
             return
         row.data["id_type"] = info.id_type
         row.data["id_number"] = info.number
+        row.key = (info.id_type, info.number)
         row.id_info = info
         for notice in info.warnings:
             row.warn(header, notice.code, notice.message, value)
