@@ -75,6 +75,7 @@ MEMBER_HEADERS: dict[str, list[str]] = {
 }
 MEMBER_ALIASES = build_aliases(MEMBER_HEADERS)
 ANCHORS = {"name", "id_number"}
+IDENTITY = frozenset({"name", "id_number", "mobile"})
 
 CHOICE_FIELDS = {
     "gender": codes.GENDER,
@@ -193,6 +194,8 @@ class RowValidator:
                 values[name] = (header, value)
         if not values and not extra:
             return None
+        if len(values) + len(extra) == 1 and not IDENTITY.intersection(values):
+            return None  # a separator such as a department name on its own, or a stray remark
         row = MemberRow(self.sheet, number, cells, extra=extra, field_headers=self.field_headers)
         for name in self.required:
             if name not in values and name in self.by_field:
