@@ -544,7 +544,7 @@ def test_department_separator_rows_are_not_members(tmp_path, tree, departments, 
 
     assert (plan.summary.rows, plan.summary.created) == (2, 1)
     assert problems(plan.summary) == {
-        (6, "姓名", "required"),
-        (6, "身份证号", "required"),
-        (6, "手机号码", "required"),
+        (5, "姓名", "required"),
+        (5, "身份证号", "required"),
+        (5, "手机号码", "required"),
     }
