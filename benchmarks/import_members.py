@@ -93,6 +93,22 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU used so far by this connection's PostgreSQL backend (same host, /proc readable)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> str:
     return " ".join(f"{v:.1f}" for v in os.getloadavg())
 
@@ -139,6 +155,7 @@ def main() -> None:
             f"load average before the run: {load_average()} (this machine has {os.cpu_count()} cores)"
         )
         cpu_started = cpu_seconds()
+        backend_started = backend_cpu_seconds()
         started = time.perf_counter()
         plan = analyse_members(
             path, filename="roster.xlsx", union=union, uploader=None, progress=progress
@@ -147,6 +164,7 @@ def main() -> None:
         summary = commit_members(plan, uploader=None)
         finished = time.perf_counter()
         cpu_used = cpu_seconds() - cpu_started
+        backend_ended = backend_cpu_seconds()
         seconds = finished - started
         assert summary.status == "done", summary.message
         print(
@@ -166,6 +184,12 @@ def main() -> None:
             f"PostgreSQL's own work is not included); load average after: {load_average()}"
         )
 
+        if backend_started is not None and backend_ended is not None:
+            backend = backend_ended - backend_started
+            print(
+                f"  CPU time in the PostgreSQL backend: {backend:.2f} s; "
+                f"Python + PostgreSQL together: {cpu_used + backend:.2f} s of CPU"
+            )
         baseline(union, args.baseline_rows, args.rows, seconds)
         if not args.keep:
             cleanup(union)

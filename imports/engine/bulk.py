@@ -9,10 +9,11 @@ point at the new members without reading them back.
 import datetime
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
 
-COPY_CHUNK = 20_000
+COPY_CHUNK = 10_000
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 
@@ -43,7 +44,8 @@ def insert(model, rows: list[dict]) -> list[int]:
         sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         others = [f for f in fields if not f.primary_key]
         defaults = {f.attname: _copy_value(f.get_default()) for f in others}
-        for start in range(0, len(rows), COPY_CHUNK):
+
+        def render(start: int) -> io.StringIO:
             lines = []
             for pk, row in zip(
                 pks[start : start + COPY_CHUNK], rows[start : start + COPY_CHUNK], strict=True
@@ -53,9 +55,18 @@ def insert(model, rows: list[dict]) -> list[int]:
                     name = field.attname
                     record.append(_copy_value(row[name]) if name in row else defaults[name])
                 lines.append("\t".join(record))
-            buffer = io.StringIO("\n".join(lines) + "\n")
-            with connection.wrap_database_errors:
-                cursor.copy_expert(sql, buffer)
+            return io.StringIO("\n".join(lines) + "\n")
+
+        # The next chunk is rendered while PostgreSQL digests the current one.
+        with ThreadPoolExecutor(max_workers=1) as renderer:
+            starts = list(range(0, len(rows), COPY_CHUNK))
+            pending = renderer.submit(render, starts[0])
+            for following in [*starts[1:], None]:
+                buffer = pending.result()
+                if following is not None:
+                    pending = renderer.submit(render, following)
+                with connection.wrap_database_errors:
+                    cursor.copy_expert(sql, buffer)
     return pks
 
 

@@ -95,6 +95,10 @@ def _check_zip(path: Path) -> str:
                 info.compress_size, 1
             ):
                 raise FileRejected("文件压缩比异常（疑似压缩炸弹），已拒绝。")
+        if "xl/workbook.bin" in names:
+            raise FileRejected(
+                "暂不支持Excel二进制工作簿（.xlsb），请在Excel中另存为 .xlsx 后上传。"
+            )
         if "xl/workbook.xml" in names:
             kind = XLSX
         elif "mimetype" in names and archive.read("mimetype").strip() == ODS_MIME:

@@ -75,6 +75,7 @@ MEMBER_HEADERS: dict[str, list[str]] = {
 }
 MEMBER_ALIASES = build_aliases(MEMBER_HEADERS)
 ANCHORS = {"name", "id_number"}
+IDENTITY = frozenset({"name", "id_number", "mobile"})
 
 CHOICE_FIELDS = {
     "gender": codes.GENDER,
@@ -123,13 +124,7 @@ class MemberRow:
     union_id: int | None = None
     union_named: bool = False
     report: object = None
-
-    @property
-    def key(self) -> tuple[str, str] | None:
-        number = self.data.get("id_number")
-        if number is None:
-            return None
-        return (self.data.get("id_type", codes.ID_RESIDENT), number)
+    key: tuple[str, str] | None = None  # (id_type, id_number) once the ID is valid
 
     def error(self, column: str, code: str, message: str, value: object = "") -> None:
         self.errors.append(RowProblem(self.sheet, self.row, column, code, message, display(value)))
@@ -199,6 +194,8 @@ class RowValidator:
                 values[name] = (header, value)
         if not values and not extra:
             return None
+        if len(values) + len(extra) == 1 and not IDENTITY.intersection(values):
+            return None  # a separator such as a department name on its own, or a stray remark
         row = MemberRow(self.sheet, number, cells, extra=extra, field_headers=self.field_headers)
         for name in self.required:
             if name not in values and name in self.by_field:
@@ -237,6 +234,7 @@ class RowValidator:
             return
         row.data["id_type"] = info.id_type
         row.data["id_number"] = info.number
+        row.key = (info.id_type, info.number)
         row.id_info = info
         for notice in info.warnings:
             row.warn(header, notice.code, notice.message, value)

@@ -42,6 +42,14 @@ class ImportSummary:
     def rejected(cls, message: str) -> "ImportSummary":
         return cls(status="rejected", message=message)
 
+    @classmethod
+    def from_json(cls, data: dict) -> "ImportSummary":
+        """The inverse of as_json(), for a summary stored on a job row."""
+        values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        values["errors"] = [RowProblem(**p) for p in data.get("errors", [])]
+        values["warnings"] = [RowProblem(**p) for p in data.get("warnings", [])]
+        return cls(**values)
+
     def as_json(self) -> dict:
         return {
             "status": self.status,

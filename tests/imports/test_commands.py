@@ -459,3 +459,18 @@ def test_import_unions_refuses_cycles_and_moving_the_own_root(tmp_path, tree, ma
     ]
     assert Union.objects.get(pk=tree["base"].pk).parent == tree["town"]
     assert Union.objects.get(pk=tree["town"].pk).parent == tree["county"]
+
+
+def test_viewers_cannot_export_full_ids(tmp_path, tree, make_user):
+    make_user(tree["county"], "viewer", username="v1")
+    with pytest.raises(CommandError, match="查看账号"):
+        call_command(
+            "export_members",
+            "--union",
+            "桃源县总工会",
+            "--out",
+            str(tmp_path / "a.xlsx"),
+            "--as",
+            "v1",
+        )
+    assert not AuditEntry.objects.filter(action="export").exists()

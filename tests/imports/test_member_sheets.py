@@ -524,3 +524,27 @@ def test_numbers_typed_for_year_month_and_passport(tmp_path, tree, base_collecto
     assert problems(plan.summary) == {(2, "入会时间", "date_format")}
     passport = Member.objects.get(id_type=codes.ID_PASSPORT)
     assert (passport.id_number, passport.birth_date) == ("12345678", datetime.date(1990, 5, 1))
+
+
+def test_department_separator_rows_are_not_members(tmp_path, tree, departments, base_collector):
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {
+            "S": [
+                ["序号", "部门工会", "姓名", "身份证号", "手机号码", "备注"],
+                [None, "矿业工程学院"],
+                [1, "矿业工程学院", "王一", person_id(1), mobile(1), ""],
+                [None, None, None, None, None, "以上人员均为在职"],
+                [2, "校党政机关", None, None, None, "待补充"],
+            ]
+        },
+    )
+
+    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+
+    assert (plan.summary.rows, plan.summary.created) == (2, 1)
+    assert problems(plan.summary) == {
+        (5, "姓名", "required"),
+        (5, "身份证号", "required"),
+        (5, "手机号码", "required"),
+    }

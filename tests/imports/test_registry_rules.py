@@ -281,3 +281,20 @@ def test_analysis_queries_do_not_grow_with_rows(
         plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
 
     assert plan.summary.created == 60 and plan.summary.invalid == 1
+
+
+def test_summary_survives_a_round_trip_through_json(tmp_path, tree, base_collector):
+    import json
+
+    from imports.engine import ImportSummary
+
+    path = roster(
+        tmp_path / "a.xlsx", [["王一", person_id(1), mobile(1)], ["王二", "1", mobile(2)]]
+    )
+    summary = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], uploader=base_collector
+    ).summary
+
+    again = ImportSummary.from_json(json.loads(json.dumps(summary.as_json())))
+
+    assert again == summary

@@ -1,6 +1,6 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from imports.cli import find_union, find_user
 from imports.engine import export_members
@@ -25,6 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         union = find_union(options["union"])
         user = find_user(options["as_user"], union)
+        if user is not None and not user.is_superuser and not user.can_edit_members:
+            # Exports carry full ID numbers; read-only accounts see masked lists only.
+            raise CommandError(f"账号“{user.username}”是查看账号，不能导出完整的会员信息。")
         members = members_for(user) if user is not None else Member.objects.all()
         members = members.filter(subtree_q(union, "union"))
         rows = export_members(members, options["out"])
