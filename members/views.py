@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from imports.engine import export_members
 from members import selectors, services
-from members.exports import write_members_xlsx
 from members.forms import FilterForm, MemberEventForm, MemberForm
 from members.models import Member
 from members.validators import Problem
@@ -139,7 +139,7 @@ def member_export(request):
         return redirect("members:list")
     masked = not request.user.can_edit_members
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    rows = write_members_xlsx(queryset, out, masked=masked)
+    rows = export_members(queryset, out, masked=masked)
     out.seek(0)
     root = member_filter.union or user_root(request.user)
     audit.record(

@@ -32,12 +32,18 @@ COLUMNS = [
     ("专兼职", lambda m: m.get_post_type_display()),
     ("工作单位", lambda m: m.unit.name if m.unit_id else ""),
     ("会籍状态", lambda m: m.get_status_display()),
+    ("最近核查", lambda m: m.confirmed_at.date() if m.confirmed_at else None),
 ]
 TEXT_COLUMNS = {"证件号码", "手机号码", "工会编码"}
 
 
-def export_members(queryset, out_path) -> int:
-    """Write `queryset` (already narrowed by the access rule) to `out_path`; returns rows."""
+MASKED = {"证件号码": lambda m: m.masked_id, "手机号码": lambda m: m.masked_mobile}
+
+
+def export_members(queryset, out_path, *, masked: bool = False) -> int:
+    """Write `queryset` (already narrowed by the access rule) to `out_path` (a path or a
+    binary file); returns rows. With `masked`, IDs and phones are written as lists show
+    them (for read-only accounts)."""
     queryset = queryset.select_related("union", "unit").order_by("union__lft", "id")
     extra_keys: dict[str, None] = {}
     for extra in queryset.values_list("extra", flat=True).iterator(chunk_size=5000):
@@ -56,6 +62,8 @@ def export_members(queryset, out_path) -> int:
     for member in queryset.iterator(chunk_size=2000):
         cells = []
         for name, getter in COLUMNS:
+            if masked and name in MASKED:
+                getter = MASKED[name]
             cells.append(_cell(sheet, getter(member), text=name in TEXT_COLUMNS))
         for key in extras:
             cells.append(_cell(sheet, (member.extra or {}).get(key), text=True))

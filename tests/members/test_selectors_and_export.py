@@ -4,8 +4,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from imports.engine import export_members
 from members import selectors
-from members.exports import write_members_xlsx
 from members.models import Member
 from members.synthetic import id_number
 
@@ -107,14 +107,15 @@ def test_export_writes_text_ids_every_extra_and_no_formulas(tree, make_member):
     make_member(tree["school"], name="赵六", extra={"备注": "+1", "特长": "@cmd", "爱好": "-5"})
     out = io.BytesIO()
 
-    rows = write_members_xlsx(Member.objects.all(), out)
+    rows = export_members(Member.objects.all(), out)
 
     assert rows == 2
     sheet = load_workbook(io.BytesIO(out.getvalue())).active
     values = list(sheet.iter_rows(values_only=True))
     header = values[0]
     assert {"姓名", "证件号码", "手机号码", "工号", "籍贯", "备注", "特长", "爱好"} <= set(header)
-    by_name = {r[0]: dict(zip(header, r, strict=True)) for r in values[1:]}
+    rows_by_header = [dict(zip(header, r, strict=True)) for r in values[1:]]
+    by_name = {r["姓名"]: r for r in rows_by_header}
     row = by_name["王五"]
     assert row["证件号码"] == a.id_number and isinstance(row["证件号码"], str)
     assert row["手机号码"] == a.mobile
@@ -129,7 +130,7 @@ def test_export_writes_text_ids_every_extra_and_no_formulas(tree, make_member):
 def test_masked_export_holds_no_full_id(tree, make_member):
     member = make_member(tree["base"])
     out = io.BytesIO()
-    write_members_xlsx(Member.objects.all(), out, masked=True)
+    export_members(Member.objects.all(), out, masked=True)
     sheet = load_workbook(io.BytesIO(out.getvalue())).active
     cells = [c for row in sheet.iter_rows(values_only=True) for c in row]
     assert member.masked_id in cells
