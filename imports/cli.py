@@ -5,27 +5,17 @@ import json
 from django.core.management.base import CommandError
 
 from imports.engine import ImportSummary
-from members.codes import normalize_key
 from unions.access import union_in_scope
 from unions.models import Union, User
+from unions.selectors import UnionNotFound, resolve_union
 
 
 def find_union(ref: str) -> Union:
     """A union by its exact name or code (credit code or system code)."""
-    text = (ref or "").strip()
-    matches = list(Union.objects.filter(name=text)[:3])
-    if not matches:
-        code = normalize_key(text)
-        matches = list(Union.objects.filter(credit_code=code)[:1]) or list(
-            Union.objects.filter(system_code=code)[:1]
-        )
-    if not matches:
-        raise CommandError(f"找不到名称或编码为“{text}”的工会。")
-    if len(matches) > 1:
-        raise CommandError(
-            f"名称“{text}”对应多个工会，请改用工会编码（统一社会信用代码或系统赋码）。"
-        )
-    return matches[0]
+    try:
+        return resolve_union(ref)
+    except UnionNotFound as error:
+        raise CommandError(error.message) from None
 
 
 def find_user(username: str | None, union: Union | None = None) -> User | None:

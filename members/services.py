@@ -17,6 +17,7 @@ from members.models import Member, MemberChange, MembershipEvent, TransferReques
 from members.validators import Problem, check_date, mask_id, mask_phone
 from unions import audit
 from unions.models import AuditEntry, Union, User
+from unions.selectors import UnionNotFound, resolve_union
 
 # The fields a form (or an accepted transfer's proposed data) may set.
 EDITABLE_FIELDS = (
@@ -267,23 +268,10 @@ def record_event(
 
 def find_union(ref: str) -> Union:
     """A receiving union named by its exact name or code, anywhere in the registry."""
-    ref = (ref or "").strip()
-    if not ref:
-        raise Problem("required", _("请填写转入工会的完整名称或编码。"))
-    by_code = Union.objects.filter(is_active=True, credit_code=ref.upper()) | Union.objects.filter(
-        is_active=True, system_code=ref.upper()
-    )
-    found = list(by_code[:2]) or list(Union.objects.filter(is_active=True, name=ref)[:2])
-    if not found:
-        raise Problem(
-            "union_unknown", _("没有找到名称或编码为“%(ref)s”的工会，请核对。") % {"ref": ref}
-        )
-    if len(found) > 1:
-        raise Problem(
-            "union_ambiguous",
-            _("有多个工会名为“%(ref)s”，请改填该工会的统一社会信用代码或系统编码。") % {"ref": ref},
-        )
-    return found[0]
+    try:
+        return resolve_union(ref, active_only=True)
+    except UnionNotFound as error:
+        raise Problem(error.code, error.message) from None
 
 
 @transaction.atomic

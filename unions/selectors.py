@@ -42,31 +42,46 @@ def subtree_member_counts(root: Union) -> dict[int, UnionCount]:
 
 
 class UnionNotFound(Exception):
-    """A union reference that names no union, or several; `message` is Chinese."""
+    """A union reference that names no union (`code` "union_unknown"), several
+    ("union_ambiguous") or nothing at all ("required"); `message` is Chinese."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, code: str = "union_unknown"):
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
-def resolve_union(ref: str, *, within: Union | None = None) -> Union:
-    """A union by 统一社会信用代码, system code, id or exact name (which must be unique)."""
-    from unions.access import subtree_q
+def resolve_union(
+    ref: str, *, within: Union | None = None, active_only: bool = False, allow_pk: bool = False
+) -> Union:
+    """The one union `ref` names: its 统一社会信用代码 or system code (either case, any
+    width), else its exact name, which must be unique; with `allow_pk`, also its id
+    (operators' commands only: a page must not let users enumerate unions by number)."""
+    from members.codes import normalize_key
 
-    ref = ref.strip()
-    qs = Union.objects.all()
+    text = (ref or "").strip()
+    if not text:
+        raise UnionNotFound("请填写工会的准确名称或编码。", code="required")
+    unions = Union.objects.all()
     if within is not None:
-        qs = qs.filter(subtree_q(within))
-    lookup = Q(credit_code=ref.upper()) | Q(system_code=ref.upper()) | Q(name=ref)
-    if ref.isdigit():
-        lookup |= Q(pk=int(ref))
-    found = list(qs.filter(lookup)[:3])
+        unions = unions.filter(subtree_q(within))
+    if active_only:
+        unions = unions.filter(is_active=True)
+    code = normalize_key(text)
+    found = list(unions.filter(Q(credit_code=code) | Q(system_code=code))[:1])
+    if not found and allow_pk and text.isdigit():
+        found = list(unions.filter(pk=int(text)))
+    if not found:
+        found = list(unions.filter(name=text)[:2])
     if not found:
         raise UnionNotFound(
-            f"找不到工会组织“{ref}”（可用统一社会信用代码、系统赋码或准确的工会名称）。"
+            f"找不到工会组织“{text}”（请填写统一社会信用代码、系统赋码或准确的工会名称）。"
         )
     if len(found) > 1:
-        raise UnionNotFound(f"“{ref}”对应多个工会组织，请改用统一社会信用代码或系统赋码。")
+        raise UnionNotFound(
+            f"有多个工会名为“{text}”，请改用统一社会信用代码或系统赋码。",
+            code="union_ambiguous",
+        )
     return found[0]
 
 

@@ -266,8 +266,9 @@ def test_claim_from_the_add_form_becomes_a_request_to_the_holder(tree, collector
 def test_find_union_by_exact_name_or_code(tree):
     assert services.find_union("鼎城医院工会") == tree["sibling_base"]
     assert services.find_union(tree["school"].system_code.lower()) == tree["school"]
-    with pytest.raises(Problem, match="没有找到"):
+    with pytest.raises(Problem, match="找不到工会组织“鼎城医院”") as info:
         services.find_union("鼎城医院")
+    assert info.value.code == "union_unknown"
 
 
 @pytest.mark.parametrize(

@@ -319,7 +319,7 @@ def test_unknown_target_union_is_explained(client, tree, county_admin, make_memb
         reverse("members:event", args=[member.pk]),
         {"kind": "transfer_out", "on": timezone.localdate().isoformat(), "to_union": "不存在工会"},
     )
-    assert "没有找到名称或编码为“不存在工会”的工会" in response.content.decode()
+    assert "找不到工会组织“不存在工会”" in response.content.decode()
 
 
 def test_checklist_bulk_confirm_marks_the_page(client, tree, county_admin, make_member):

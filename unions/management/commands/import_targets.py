@@ -36,7 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, campaign, deadline, start, union, dry_run, json, **options):
         try:
-            within = resolve_union(union) if union else None
+            within = resolve_union(union, allow_pk=True) if union else None
             report = import_targets(
                 path=file,
                 campaign_name=campaign,

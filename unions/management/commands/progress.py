@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, union: str, campaign: str | None, json: bool, **options):
         try:
-            node = resolve_union(union)
+            node = resolve_union(union, allow_pk=True)
         except UnionNotFound as e:
             raise CommandError(e.message) from None
         if campaign:
