@@ -203,45 +203,52 @@ def job_status(request, pk: int):
     return JsonResponse(status_json(_job(request, pk)))
 
 
-@login_required
-@require_POST
-def confirm(request, pk: int):
+def _job_action(request, pk: int, action, done: str, refused: str):
+    """confirm / cancel / retry: the same checks, one service call, a message, back to the job."""
     job = _job(request, pk)
     if not selectors.may_import_into(request.user, job.union, job.kind):
         raise PermissionDenied
-    if services.confirm_job(job=job, user=request.user):
-        messages.success(request, _("已确认，正在写入登记库，请稍候。"))
+    if action(job=job, user=request.user):
+        messages.success(request, done)
     else:
-        messages.warning(request, _("这个任务现在不能确认（可能已确认、已取消或已完成）。"))
+        messages.warning(request, refused)
     return redirect("imports:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def confirm(request, pk: int):
+    return _job_action(
+        request,
+        pk,
+        services.confirm_job,
+        _("已确认，正在写入登记库，请稍候。"),
+        _("这个任务现在不能确认（可能已确认、已取消或已完成）。"),
+    )
 
 
 @login_required
 @require_POST
 def cancel(request, pk: int):
-    job = _job(request, pk)
-    if not selectors.may_import_into(request.user, job.union, job.kind):
-        raise PermissionDenied
-    if services.cancel_job(job=job, user=request.user):
-        messages.info(request, _("已取消，本次上传的内容没有写入登记库。"))
-    else:
-        messages.warning(request, _("这个任务已在写入或已结束，不能取消。"))
-    return redirect("imports:job", pk=job.pk)
+    return _job_action(
+        request,
+        pk,
+        services.cancel_job,
+        _("已取消，本次上传的内容没有写入登记库。"),
+        _("这个任务已在写入或已结束，不能取消。"),
+    )
 
 
 @login_required
 @require_POST
 def retry(request, pk: int):
-    job = _job(request, pk)
-    if not selectors.may_import_into(request.user, job.union, job.kind):
-        raise PermissionDenied
-    if services.retry_job(job=job, user=request.user):
-        messages.info(request, _("已重新排队处理。"))
-    else:
-        messages.warning(
-            request, _("这个任务不能重新处理（文件已清理或任务不是失败状态），请重新上传。")
-        )
-    return redirect("imports:job", pk=job.pk)
+    return _job_action(
+        request,
+        pk,
+        services.retry_job,
+        _("已重新排队处理。"),
+        _("这个任务不能重新处理（文件已清理或任务不是失败状态），请重新上传。"),
+    )
 
 
 def _send_file(request, job: ImportJob, field, filename: str, what: str):
