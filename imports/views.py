@@ -206,6 +206,7 @@ def job_status(request, pk: int):
 @login_required
 @require_POST
 def confirm(request, pk: int):
+    _require_import_rights(request)
     job = _job(request, pk)
     if not selectors.may_import_into(request.user, job.union, job.kind):
         raise PermissionDenied
@@ -219,6 +220,7 @@ def confirm(request, pk: int):
 @login_required
 @require_POST
 def cancel(request, pk: int):
+    _require_import_rights(request)
     job = _job(request, pk)
     if not selectors.may_import_into(request.user, job.union, job.kind):
         raise PermissionDenied
@@ -232,6 +234,7 @@ def cancel(request, pk: int):
 @login_required
 @require_POST
 def retry(request, pk: int):
+    _require_import_rights(request)
     job = _job(request, pk)
     if not selectors.may_import_into(request.user, job.union, job.kind):
         raise PermissionDenied
