@@ -205,6 +205,7 @@ def job_status(request, pk: int):
 
 def _job_action(request, pk: int, action, done: str, refused: str):
     """confirm / cancel / retry: the same checks, one service call, a message, back to the job."""
+    _require_import_rights(request)  # the role first: a viewer's answer never depends on the job
     job = _job(request, pk)
     if not selectors.may_import_into(request.user, job.union, job.kind):
         raise PermissionDenied

@@ -193,8 +193,8 @@ def member_detail(request, pk):
 def member_reveal(request, pk):
     """显示完整证件号: answers the POST with the page itself, so the number never
     travels in a URL; the audit entry names the member by the masked ID."""
-    member = _member(request, pk)
     require_editor(request)
+    member = _member(request, pk)
     audit.record(AuditEntry.Action.ID_REVEALED, request=request, union=member.union, obj=member)
     context = _detail_context(request, member, revealed=True)
     response = render(request, "members/member_detail.html", context)
@@ -264,8 +264,8 @@ def member_add(request):
 
 @login_required
 def member_edit(request, pk):
-    member = _member(request, pk)
     require_editor(request)
+    member = _member(request, pk)
     unions = unions_for(request.user)
     if request.method == "POST":
         form = MemberForm(request.POST, unions=unions, member=member)
@@ -296,8 +296,8 @@ def member_edit(request, pk):
 @login_required
 def member_event(request, pk):
     """会籍变动: 转出 files a transfer request; the other kinds change the status now."""
-    member = _member(request, pk)
     require_editor(request)
+    member = _member(request, pk)
     form = MemberEventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -67,3 +67,9 @@ class World:
 @pytest.fixture
 def world(tree, make_member):
     return World(tree, make_member)
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(media_root):
+    """Cells that store or serve files (imports) keep them out of the real media directory."""
+    return media_root

@@ -329,3 +329,22 @@ def test_a_viewer_sees_problem_values_masked(client, collector, tree, make_user)
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert near_id not in page and near_id[:6] + "********" + near_id[-4:] in page
     assert "1380013800" not in page and "138***3800" in page
+
+
+@pytest.mark.parametrize("name", ["imports:confirm", "imports:cancel", "imports:retry"])
+def test_viewer_is_refused_job_actions_before_the_job_is_looked_up(client, tree, make_user, name):
+    """查看 gets 403 whether the job is its own county's, a sibling's or none at all."""
+    jobs = [
+        ImportJob.objects.create(
+            kind=ImportJob.Kind.MEMBERS,
+            union=union,
+            original_filename="a.xlsx",
+            sha256="0" * 64,
+            state=ImportJob.State.PREVIEW,
+        )
+        for union in (tree["county"], tree["sibling_base"])
+    ]
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+    for pk in (*(job.pk for job in jobs), jobs[-1].pk + 1000):
+        assert client.post(reverse(name, args=[pk])).status_code == 403
+    assert set(ImportJob.objects.values_list("state", flat=True)) == {ImportJob.State.PREVIEW}

@@ -485,3 +485,18 @@ def test_transfer_inbox_and_member_page_queries_do_not_grow(
     client.force_login(sender)
     with django_assert_max_num_queries(16):
         client.get(reverse("members:detail", args=[member.pk]))
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [("members:reveal", "post"), ("members:edit", "get"), ("members:event", "post")],
+)
+def test_viewer_is_refused_before_the_member_is_looked_up(
+    client, tree, make_user, sibling_member, name, method
+):
+    """查看 gets 403 for a sibling's member and for one that does not exist, the same as for
+    its own: the role check comes first, so the answer tells nothing about elsewhere."""
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+    for pk in (sibling_member.pk, sibling_member.pk + 1000):
+        assert getattr(client, method)(reverse(name, args=[pk])).status_code == 403
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.ID_REVEALED).exists()

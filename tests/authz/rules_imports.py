@@ -1,0 +1,177 @@
+"""Rules for collection in the browser (issue 5, under /collect/): every role sees the jobs
+of its subtree; 管理员 and 采集员 upload, act on jobs and download files holding full IDs;
+a job of a union outside the subtree answers 404."""
+
+import io
+
+import openpyxl
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from imports.models import ImportJob
+from tests.authz import ALL_ROLES, EDITORS, Rule
+from unions.models import AuditEntry, Union
+
+UPLOAD_NAME = "矩阵上传.xlsx"
+
+
+def sheet_bytes() -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "证件号码"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def job_in(union, state=ImportJob.State.PREVIEW, *, with_files=False) -> ImportJob:
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.MEMBERS,
+        union=union,
+        original_filename="矩阵任务.xlsx",
+        sha256="0" * 64,
+        state=state,
+    )
+    if with_files:
+        job.file.save("upload.xlsx", ContentFile(sheet_bytes()), save=False)
+        job.report.save("report.xlsx", ContentFile(sheet_bytes()), save=False)
+        job.save()
+    return job
+
+
+def job_at(world, union):
+    return {"pk": job_in(union).pk}
+
+
+def failed_job_at(world, union):
+    return {"pk": job_in(union, ImportJob.State.FAILED, with_files=True).pk}
+
+
+def job_with_files_at(world, union):
+    return {"pk": job_in(union, ImportJob.State.DONE, with_files=True).pk}
+
+
+def filter_by(world, union):
+    return {"union": union.pk}
+
+
+def for_accounts(check):
+    """An `after` check that means something only once a union account is signed in."""
+
+    def after(world, union, response):
+        if response.wsgi_request.user.is_authenticated:
+            check(world, union, response)
+
+    return after
+
+
+def state_moved_inside_only(done_state, before):
+    @for_accounts
+    def check(world, union, response):
+        job = ImportJob.objects.get(union=union)
+        assert job.state == (done_state if response.status_code == 302 else before)
+
+    return check
+
+
+@for_accounts
+def download_audited_inside_only(world, union, response):
+    logged = AuditEntry.objects.filter(
+        action=AuditEntry.Action.FILE_DOWNLOADED, union=union
+    ).exists()
+    assert logged == (response.status_code == 200)
+
+
+def upload_into(world, union):
+    return {
+        "union": union.pk,
+        "kind": ImportJob.Kind.MEMBERS,
+        "file": SimpleUploadedFile(UPLOAD_NAME, sheet_bytes()),
+    }
+
+
+@for_accounts
+def job_created_inside_only(world, union, response):
+    created = ImportJob.objects.filter(original_filename=UPLOAD_NAME).first()
+    if response.status_code == 302:
+        assert created is not None and created.union_id == union.pk
+    else:
+        assert created is None
+
+
+def export_of(world, union):
+    world.make_member(union, name="矩阵导出会员")
+    return {"union": union.pk, "scope": "subtree", "status": "", "q": ""}
+
+
+@for_accounts
+def export_inside_only(world, union, response):
+    """Inside: the workbook holds the union's member; outside: the form comes back."""
+    if response.status_code == 403:
+        return
+    county = Union.objects.get(pk=world.tree["county"].pk)
+    inside = union.is_descendant_of(county, include_self=True)
+    assert response.streaming == inside
+    if inside:
+        sheet_cells = set()
+        book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+        for sheet in book.worksheets:
+            sheet_cells |= {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
+        assert "矩阵导出会员" in sheet_cells
+        assert not sheet_cells & set(world.forbidden_text)
+
+
+RULES = {
+    # History: ?union outside the subtree answers 404.
+    "imports:index": Rule(roles=ALL_ROLES, query=filter_by),
+    "imports:templates": Rule(roles=ALL_ROLES, query=filter_by),
+    # A template filled in with the union's name and code; any role may fetch it.
+    "imports:template_download": Rule(
+        roles=ALL_ROLES, target=lambda world, union: {"kind": "members"}, query=filter_by
+    ),
+    # A member sheet into the union at the position: queued (302) inside; outside, the
+    # form comes back ("选择一个有效的选项") and no job is created.
+    "imports:upload": Rule(
+        roles=EDITORS,
+        method="POST",
+        data=upload_into,
+        ok=302,
+        outside=200,
+        after=job_created_inside_only,
+    ),
+    "imports:job": Rule(roles=ALL_ROLES, target=job_at),
+    "imports:job_status": Rule(roles=ALL_ROLES, target=job_at),
+    "imports:confirm": Rule(
+        roles=EDITORS,
+        method="POST",
+        target=job_at,
+        ok=302,
+        after=state_moved_inside_only(ImportJob.State.CONFIRMED, ImportJob.State.PREVIEW),
+    ),
+    "imports:cancel": Rule(
+        roles=EDITORS,
+        method="POST",
+        target=job_at,
+        ok=302,
+        after=state_moved_inside_only(ImportJob.State.CANCELLED, ImportJob.State.PREVIEW),
+    ),
+    "imports:retry": Rule(
+        roles=EDITORS,
+        method="POST",
+        target=failed_job_at,
+        ok=302,
+        after=state_moved_inside_only(ImportJob.State.QUEUED, ImportJob.State.FAILED),
+    ),
+    "imports:report": Rule(
+        roles=EDITORS, target=job_with_files_at, after=download_audited_inside_only
+    ),
+    "imports:original": Rule(
+        roles=EDITORS, target=job_with_files_at, after=download_audited_inside_only
+    ),
+    "imports:export": Rule(
+        roles=EDITORS,
+        method="POST",
+        data=export_of,
+        outside=200,  # the form comes back: "选择一个有效的选项"
+        after=export_inside_only,
+    ),
+}

@@ -1,0 +1,48 @@
+"""Rules for the progress dashboard (issue 6): every role sees its own subtree; only
+管理员 set targets, and the target pages answer 404 (not 403) to everyone else, since
+`can_set_targets_below` is the same check as the subtree lookup."""
+
+import datetime
+
+from tests.authz import ADMINS, ALL_ROLES, Rule
+from unions.models import AuditEntry, Campaign
+
+
+def campaign(world) -> Campaign:
+    found, _ = Campaign.objects.get_or_create(
+        name="矩阵采集行动",
+        defaults={
+            "starts_on": datetime.date(2026, 1, 1),
+            "deadline": datetime.date(2026, 12, 31),
+            "is_current": True,
+        },
+    )
+    return found
+
+
+def union_at(world, union):
+    campaign(world)
+    return {"pk": union.pk}
+
+
+def export_audited_inside_only(world, union, response):
+    logged = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, union=union).exists()
+    assert logged == (response.status_code == 200)
+    if response.status_code == 200:
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+RULES = {
+    # Straight on to the visitor's own union.
+    "progress:dashboard": Rule(roles=ALL_ROLES, ok=302),
+    "progress:union": Rule(roles=ALL_ROLES, target=union_at),
+    "progress:report_xlsx": Rule(
+        roles=ALL_ROLES, target=union_at, after=export_audited_inside_only
+    ),
+    "progress:statistics_xlsx": Rule(
+        roles=ALL_ROLES, target=union_at, after=export_audited_inside_only
+    ),
+    "progress:set_targets": Rule(roles=ADMINS, target=union_at, denied=404),
+    # No file: the targets page comes back with "请选择要导入的目标任务表".
+    "progress:import_targets": Rule(roles=ADMINS, method="POST", target=union_at, denied=404),
+}
