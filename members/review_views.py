@@ -94,9 +94,9 @@ def confirm(request):
     """确认 one member, or every member listed on the page (bulk)."""
     require_editor(request)
     field = "page_member" if "all" in request.POST else "member"
-    ids = {i for i in map(int_or_none, request.POST.getlist(field)) if i is not None}
-    members = members_for(request.user).filter(pk__in=ids)
-    if len(ids) != members.count():
+    ids = set(map(int_or_none, request.POST.getlist(field)))
+    members = members_for(request.user).filter(pk__in=ids - {None})
+    if None in ids or len(ids) != members.count():
         raise Http404
     count = services.confirm_members(members=members, by=request.user)
     messages.success(request, _("已确认 %(n)d 名会员的信息。") % {"n": count})

@@ -12,11 +12,16 @@ def require_editor(request) -> None:
         raise PermissionDenied(_("您的账号是“查看”角色，只能查看脱敏信息。"))
 
 
+# Beyond a 64-bit key the database refuses the number (SQLite raises OverflowError).
+LARGEST_KEY = 2**63 - 1
+
+
 def int_or_none(value):
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if abs(number) <= LARGEST_KEY else None
 
 
 def subtree_unions(request) -> list:
