@@ -147,7 +147,11 @@ def upload(request):
 def job_detail(request, pk: int):
     job = _job(request, pk)
     problems = job.problems.all()
+    codes = [(c, problem_codes.label(c), n) for c, n in selectors.problem_codes(job)]
     code = request.GET.get("code", "")
+    if code and code not in {c for c, _label, _n in codes}:
+        messages.warning(request, _("这个任务没有这类问题，下面列出全部问题。"))
+        code = ""
     if code:
         problems = problems.filter(code=code)
     page = Paginator(problems.order_by("sheet", "row", "id"), 50).get_page(request.GET.get("page"))
@@ -155,7 +159,6 @@ def job_detail(request, pk: int):
     if not may_download:
         for problem in page.object_list:
             problem.value = mask_value(problem.value)
-    codes = [(c, problem_codes.label(c), n) for c, n in selectors.problem_codes(job)]
     earlier = selectors.earlier_same_file(job)
     return render(
         request,

@@ -216,6 +216,17 @@ def test_problems_are_paged_and_filtered_by_code(client, collector, tree):
     assert "第 1 / 2 页" not in phones
 
 
+def test_an_unknown_problem_code_shows_every_problem_with_a_note(client, collector, tree):
+    upload(client, tree["base"], roster([[1, "李四", person_id(1), "男", "12345", "汉族"]]))
+    url = reverse("imports:job", args=[latest_job().pk])
+    for junk in ("\x00", "no_such_code", "x" * 5000):
+        response = client.get(url, {"code": junk})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "这个任务没有这类问题，下面列出全部问题。" in page
+        assert "12345</code>" in page
+
+
 def test_cancelled_job_cannot_be_confirmed_and_writes_nothing(client, collector, tree):
     upload(client, tree["base"], roster([good_row(1)]))
     job = latest_job()
