@@ -9,7 +9,7 @@ admin.site.site_title = "工会两库"
 
 urlpatterns = [
     path("", union_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", union_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/change/", union_views.PasswordChangeView.as_view(), name="password_change"),
     path("ops/", admin.site.urls),

@@ -36,7 +36,16 @@ CHOICE_PARAMS = ("status", "role", "action", "kind", "active", "code", "scope", 
 TEXT_PARAMS = ("q", "actor", "sort", "order", "o")
 DATE_PARAMS = ("date_from", "date_to", "on")
 
-OK_STATUSES = {200, 302, 400, 403, 404, 405}
+OK_STATUSES = {200, 302, 400, 403, 404, 405, 429}  # 429: the login lockout page
+
+# Field names the project's forms read, for pages that show a form on GET and take a POST.
+FORM_FIELDS = (
+    "union", "name", "kind", "parent", "new_parent", "role", "username", "full_name",
+    "active", "q", "status", "include_sub", "gender", "credit_code", "founded_on",
+    "term_ends_on", "staff_count", "female_staff_count", "on", "to_union", "reason",
+    "decision", "note", "scope", "old_password", "new_password1", "new_password2",
+    "password", "id_number", "mobile", "birth_date", "join_date", "extra",
+)  # fmt: skip
 
 
 def query_variants(world) -> list[dict]:
@@ -54,7 +63,12 @@ def body_variants(world, base: dict) -> list[dict]:
     """The valid body with each field broken in turn, plus wholly junk bodies."""
     outside = str(world.union("sibling").pk)
     outside_member = str(Member.objects.filter(union=world.tree["sibling_base"]).first().pk)
+    children = world.union("own").get_children()
+    targets = [f"{kind}_{child.pk}" for child in children for kind in ("members", "organisations")]
     variants = [{}, {"x": "y"}, {key: LONG for key in base}]
+    for junk in ("abc", "-1", "99999999999999999999", LONG, "\x00", outside, ""):
+        variants.append(dict.fromkeys(FORM_FIELDS + tuple(targets), junk))
+    variants.append(dict.fromkeys(FORM_FIELDS + tuple(targets), ["1", "abc"]))
     for key, value in base.items():
         if hasattr(value, "read"):
             continue
@@ -133,6 +147,10 @@ def test_hostile_input_never_crashes(world, settings, name):
         for variant in query_variants(world):
             response = client.get(url, {**base_query, **variant})
             problems.append(check(response, f"GET {url} {short(variant)}"))
+        # Many pages show a form on GET and take it back by POST.
+        for variant in body_variants(world, {})[:11]:
+            response = client.post(url, variant)
+            problems.append(check(response, f"POST {url} {short(variant)}"))
     else:
         # POST views read at most `union` and `after` from the query string.
         for variant in [{k: v} for k in ("union", "after") for v in JUNK]:

@@ -2,13 +2,26 @@
 the access rule, so a form only ever offers (and only ever accepts) unions in scope."""
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from members.validators import Problem, check_credit_code
 from unions.access import assignable_roles, unions_for, user_root
 from unions.models import AuditEntry, Union, User
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form sets the username's max_length after the field is built, so the
+    length is never checked: an over-long name reached the lockout table and failed there."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = self.fields["username"].max_length
+        self.fields["username"].validators.append(
+            MaxLengthValidator(limit, message=_("账号最多 %(limit_value)d 个字符。"))
+        )
 
 
 class UnionChoiceField(forms.ModelChoiceField):

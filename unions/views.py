@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from unions import audit
 from unions.access import user_root
+from unions.forms import LoginForm
 from unions.models import AuditEntry
 from unions.selectors import subtree_member_counts
 
@@ -21,6 +22,10 @@ def home(request):
         context["children"] = [c for c in counts.values() if c.union.parent_id == root.pk]
         context["union_total"] = len(counts)
     return render(request, "home.html", context)
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -36,6 +36,13 @@ def test_wrong_password_is_audited_with_address_and_union(client, tree, make_use
     assert entry.ip_address == "10.9.8.7"
 
 
+def test_an_overlong_account_name_is_refused_by_the_form(client, tree, make_user):
+    response = attempt(client, "名" * 300, "wrong-password")
+    assert response.status_code == 200
+    assert "账号最多 150 个字符。" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
+
+
 def test_successful_login_is_audited(client, tree, make_user):
     make_user(tree["town"], username="zj_officer")
     response = attempt(client, "zj_officer", PASSWORD, ip="10.9.8.6")
