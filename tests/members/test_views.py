@@ -48,7 +48,9 @@ def test_sibling_union_is_404_on_review_pages(client, tree, county_admin):
         assert client.get(url).status_code == 404
 
 
-def test_confirming_a_member_id_too_big_for_the_database_is_404(client, tree, county_admin, make_member):
+def test_confirming_a_member_id_too_big_for_the_database_is_404(
+    client, tree, county_admin, make_member
+):
     member = make_member(tree["county"])
     client.force_login(county_admin)
     response = client.post(reverse("members:confirm"), {"member": "99999999999999999999"})
