@@ -182,6 +182,8 @@ def import_targets_upload(request, pk):
     report, error = None, ""
     if upload is None:
         error = _("请选择要导入的目标任务表（xlsx、xls 或 ods）。")
+    elif not upload.size:
+        error = _("文件是空的（0 字节），请重新选择填好的目标任务表。")
     elif upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
         error = _("文件超过 %(mb)d MB，目标任务表不应这么大。") % {"mb": settings.MAX_UPLOAD_MB}
     else:

@@ -236,3 +236,22 @@ def test_a_sheet_without_the_target_header_is_refused_in_chinese(taoyuan, tmp_pa
             "--deadline",
             "2019-11-30",
         )
+
+
+def test_an_empty_target_sheet_is_refused_in_chinese(client, taoyuan, make_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from unions.models import User
+
+    Campaign.objects.create(
+        name=CAMPAIGN, starts_on="2019-09-25", deadline="2019-11-30", is_current=True
+    )
+    client.force_login(make_user(taoyuan["county"], User.Role.ADMIN))
+    url = reverse("progress:import_targets", args=[taoyuan["county"].pk])
+    response = client.post(url, {"sheet": SimpleUploadedFile("../../附件1.xlsx", b"")})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "文件是空的（0 字节），请重新选择填好的目标任务表。" in page
+    assert "Zip" not in page
+    assert not Target.objects.exists()
