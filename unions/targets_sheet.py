@@ -9,8 +9,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
-
 UNIT_HEADERS = {"单位", "单位名称", "工会名称", "工会组织", "单位（工会）名称"}
 MEMBER_HEADER = re.compile(r"^会员(信息)?(采集|目标|任务)")
 ORG_HEADER = re.compile(r"^(工会)?组织(信息)?(采集|目标|任务)")
@@ -95,19 +93,27 @@ def _number(value) -> int | None:
 
 
 def read_target_sheet(path: str | Path) -> TargetSheet:
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as e:  # calamine raises several kinds for files it cannot open
-        raise SheetUnreadable(f"无法读取文件：{e}。请上传 xlsx、xls 或 ods 格式的表格。") from None
+    """Read every sheet through the import engine's guarded reader: the same type sniffing,
+    size and zip-bomb checks, and parsing in a memory-limited child process, so a hostile
+    target sheet cannot take the web process down."""
+    from imports.engine import filetype
+    from imports.engine.problems import FileRejected
+    from imports.engine.reader import stream_sheets
+
+    path = Path(path)
     result = TargetSheet()
     try:
-        for name in workbook.sheet_names:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            sheet = _read_sheet(name, rows, result.problems)
+        kind = filetype.sniff(path, path.name)
+        for streamed in stream_sheets(path, kind, filename=path.name):
+            rows: list[list] = []
+            for row_number, cells in streamed.rows:
+                rows.extend([] for _ in range(row_number - 1 - len(rows)))  # keep Excel's numbers
+                rows.append(list(cells))
+            sheet = _read_sheet(streamed.name, rows, result.problems)
             if sheet is not None:
                 result.sheets.append(sheet)
-    finally:
-        workbook.close()
+    except FileRejected as rejected:
+        raise SheetUnreadable(rejected.message) from None
     if not result.sheets:
         raise SheetUnreadable(
             "没有找到表头“单位”和“会员信息采集（人）”所在的行，请使用目标任务表的格式。"

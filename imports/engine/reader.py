@@ -142,11 +142,12 @@ def _send_workbook(conn, path: str) -> None:
             raise _too_many_rows(name)
         if sheet.width > limits.max_columns():
             raise _too_many_columns(name)
-        first_row = sheet.start[0] if sheet.start else 0
         conn.send(("sheet", (name, sheet.height)))
         batch = []
+        # iter_rows() starts at row 1 even when the used area starts lower (leading blank
+        # rows come back empty), so the Excel row number is simply the position + 1.
         for offset, cells in enumerate(sheet.iter_rows()):
-            batch.append((first_row + offset + 1, cells))
+            batch.append((offset + 1, cells))
             if len(batch) == BATCH:
                 conn.send(("rows", batch))
                 batch = []

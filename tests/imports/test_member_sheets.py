@@ -548,3 +548,26 @@ def test_department_separator_rows_are_not_members(tmp_path, tree, departments, 
         (5, "身份证号", "required"),
         (5, "手机号码", "required"),
     }
+
+
+def test_row_numbers_match_excel_when_the_sheet_starts_with_blank_rows(
+    tmp_path, tree, base_collector
+):
+    """Officers often leave the first rows empty; the row named must still be the one
+    Excel shows, or nobody finds the mistake."""
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {
+            "S": [
+                [],
+                [],
+                ["姓名", "身份证号", "手机号码"],
+                ["王一", person_id(1), mobile(1)],
+                ["王二", person_id(2), "12345"],
+            ]
+        },
+    )
+
+    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+
+    assert problems(plan.summary) == {(5, "手机号码", "phone_format")}

@@ -227,7 +227,7 @@ def test_a_sheet_without_the_target_header_is_refused_in_chinese(taoyuan, tmp_pa
             "2019-11-30",
         )
     (tmp_path / "not-a-sheet.xlsx").write_text("hello")
-    with pytest.raises(CommandError, match="无法读取文件"):
+    with pytest.raises(CommandError, match="内容不是有效的表格文件"):
         call_command(
             "import_targets",
             str(tmp_path / "not-a-sheet.xlsx"),
