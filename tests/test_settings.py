@@ -59,3 +59,12 @@ def test_health_check_answers_without_host_or_https(client, db):
     response = client.get("/healthz", HTTP_HOST="10.0.0.7:8000")
     assert response.status_code == 200
     assert response.content == b"ok"
+
+
+def test_opening_a_post_only_address_explains_in_chinese(client, tree, make_user):
+    account = make_user(tree["county"])
+    client.force_login(account)
+    response = client.get(f"/accounts/{account.pk}/reset/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "只接受页面上的按钮提交" in response.content.decode()
