@@ -66,7 +66,7 @@ def get_in_scope(queryset: QuerySet, **lookup) -> Model:
 
 def union_in_scope(user: User, union: Union) -> bool:
     root = user_root(user)
-    return bool(root and union.tree_id == root.tree_id and root.lft <= union.lft <= root.rght)
+    return bool(root and root.contains(union))
 
 
 def below_root_for(user: User) -> QuerySet:
@@ -82,6 +82,48 @@ def assignable_roles(user: User) -> list[str]:
     if user_root(user) is None:
         return []
     return [role for role, rank in User.ROLE_RANK.items() if rank <= user.role_rank]
+
+
+# ---- the access vocabulary: every view, selector, runner and command asks these ----------
+#
+# Roles: 管理员 manages accounts and unions and edits members; 采集员 edits members and
+# imports rosters; 查看 reads masked data only. Each question also needs an active account
+# of a live union (`user_root`), and, where a union is named, that union in the subtree.
+
+
+def can_edit_members(user: User, union: Union | None = None) -> bool:
+    """Register, edit and change the membership of members (of `union`, when given)."""
+    if not has_role(user, User.Role.ADMIN, User.Role.COLLECTOR):
+        return False
+    return union is None or union_in_scope(user, union)
+
+
+def can_see_personal_data(user: User) -> bool:
+    """Full ID numbers and phones: uploaded sheets, error reports, unmasked exports."""
+    return has_role(user, User.Role.ADMIN, User.Role.COLLECTOR)
+
+
+def can_manage_accounts(user: User, union: Union | None = None) -> bool:
+    """Open, change, reset and switch off accounts, and build the union tree below."""
+    if not has_role(user, User.Role.ADMIN):
+        return False
+    return union is None or union_in_scope(user, union)
+
+
+IMPORT_KINDS_FOR_ROLE = {
+    User.Role.ADMIN: {"members", "unions"},
+    User.Role.COLLECTOR: {"members"},
+}
+
+
+def can_import(user: User, union: Union | None = None, kind: str = "members") -> bool:
+    """Upload a sheet of `kind` ("members": rosters; "unions": the organisation sheet,
+    which creates unions, so admins only) into `union` (live, in the subtree) when given."""
+    if not user.is_authenticated or kind not in IMPORT_KINDS_FOR_ROLE.get(user.role, ()):
+        return False
+    if user_root(user) is None:
+        return False
+    return union is None or (union.is_active and union_in_scope(user, union))
 
 
 def has_role(user: User, *roles: str) -> bool:

@@ -91,6 +91,14 @@ class Union(MPTTModel):
     def has_provisional_code(self) -> bool:
         return not self.credit_code
 
+    def contains(self, other) -> bool:
+        """`other` (a union, or anything with tree_id and lft) is this union or below it."""
+        return (
+            other is not None
+            and self.tree_id == other.tree_id
+            and self.lft <= other.lft <= self.rght
+        )
+
 
 class User(AbstractUser):
     """An account: belongs to exactly one union and holds one role there."""
@@ -204,6 +212,18 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除。")
 
+    DETAIL_LABELS = {"username": _("输入的账号"), "ip_address": _("地址"), "role": _("角色")}
+
+    @property
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The detail as (label, text) pairs for display; [old, new] pairs read "old → new"."""
+        items = []
+        for key, value in (self.detail or {}).items():
+            if isinstance(value, list):
+                value = " → ".join(str(v) for v in value)
+            items.append((str(self.DETAIL_LABELS.get(key, key)), str(value)))
+        return items
+
 
 class Campaign(models.Model):
     """采集行动: a collection drive with a deadline. Exactly one is current; old ones stay."""
@@ -282,15 +302,3 @@ class DailySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on} {self.union} {self.members}"
-
-    DETAIL_LABELS = {"username": _("输入的账号"), "ip_address": _("地址"), "role": _("角色")}
-
-    @property
-    def detail_items(self) -> list[tuple[str, str]]:
-        """The detail as (label, text) pairs for display; [old, new] pairs read "old → new"."""
-        items = []
-        for key, value in (self.detail or {}).items():
-            if isinstance(value, list):
-                value = " → ".join(str(v) for v in value)
-            items.append((str(self.DETAIL_LABELS.get(key, key)), str(value)))
-        return items
