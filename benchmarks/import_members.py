@@ -158,10 +158,10 @@ def main() -> None:
         backend_started = backend_cpu_seconds()
         started = time.perf_counter()
         plan = analyse_members(
-            path, filename="roster.xlsx", union=union, uploader=None, progress=progress
+            path, filename="roster.xlsx", union=union, progress=progress
         )
         analysed = time.perf_counter()
-        summary = commit_members(plan, uploader=None)
+        summary = commit_members(plan, by=None)
         finished = time.perf_counter()
         cpu_used = cpu_seconds() - cpu_started
         backend_ended = backend_cpu_seconds()

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from imports import engine
 from imports.models import ImportJob, ImportProblem
-from imports.selectors import may_import_into
+from unions.access import can_import, user_root
 from unions.models import User
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def run(job_id: int, *, task_id: str) -> None:
     if job is None:
         return
     uploader = User.objects.filter(pk=job.uploader_id).select_related("union").first()
-    if uploader is None or not may_import_into(uploader, job.union, job.kind):
+    if uploader is None or not can_import(uploader, job.union, job.kind):
         fail(job.pk, message=rights_message())
         return
     try:
@@ -135,13 +135,15 @@ def _analyse_file(job: ImportJob, *, uploader: User, commit_phase: bool):
         raise engine.FileRejected(_("上传的文件已按保存期限清理，请重新上传。"))
     common = {
         "filename": job.original_filename,
-        "uploader": uploader,
         "progress": Progress(job, commit_phase=commit_phase),
     }
+    # Rights were checked by `run` (can_import); the engine is given the scope, not the user.
     if job.kind == ImportJob.Kind.UNIONS:
         plan = engine.analyse_unions(job.file.path, root=job.union, **common)
     else:
-        plan = engine.analyse_members(job.file.path, union=job.union, **common)
+        plan = engine.analyse_members(
+            job.file.path, union=job.union, root=user_root(uploader), **common
+        )
     if plan.summary.status == "rejected":
         raise engine.FileRejected(plan.summary.message)
     return plan
@@ -172,9 +174,9 @@ def commit(job: ImportJob, *, uploader: User) -> None:
         if not _mine(job, (State.COMMITTING,)).select_for_update().exists():
             raise JobAbandoned
         if job.kind == ImportJob.Kind.UNIONS:
-            summary = engine.commit_unions(plan, uploader=uploader)
+            summary = engine.commit_unions(plan, by=uploader)
         else:
-            summary = engine.commit_members(plan, uploader=uploader, source_ref=source_ref(job))
+            summary = engine.commit_members(plan, by=uploader, source_ref=source_ref(job))
         if summary.status == "rejected":
             # The registry changed since the analysis; the engine wrote nothing.
             _fail_locked(job, summary.message)

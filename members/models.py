@@ -244,3 +244,28 @@ class TransferRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_union} → {self.to_union}（{self.get_state_display()}）"
+
+
+class UnionTally(models.Model):
+    """How many members of each status a union holds (its own, not its subtree).
+
+    Kept by the member writer (`members.services`) in the same transaction as every
+    change of a member's union or status, so counts never need a scan of the member
+    table; `manage.py reconcile_tallies` proves them against a recount.
+    """
+
+    union = models.ForeignKey(
+        "unions.Union", on_delete=models.CASCADE, related_name="tallies", db_index=False
+    )
+    status = models.CharField(_("会籍状态"), max_length=16, choices=Member.Status.choices)
+    count = models.IntegerField(_("人数"), default=0)
+
+    class Meta:
+        verbose_name = _("会员人数台账")
+        verbose_name_plural = _("会员人数台账")
+        constraints = [
+            models.UniqueConstraint(fields=["union", "status"], name="one_tally_per_union_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.union_id} {self.status} {self.count}"

@@ -2,21 +2,29 @@
 
 Every function takes keyword arguments only and runs in one transaction. Nothing
 here deletes a member: a change of membership is an event plus a new status.
-Rights (who may call what) are checked by the views through `unions.access`;
+Rights (who may call what) are checked by the callers through `unions.access`;
 the rules that hold whoever calls (one ID one member, legal state changes) are here.
+
+This module is the only writer of members, whichever door a change comes through
+(form, import, transfer, /ops/ admin, commands): it alone writes the history (one
+format: keyed by field, codes as names, ID numbers and phones masked), the audit
+entries and the per-union tallies (`members.tallies`), in the same transaction.
 """
 
+import dataclasses
 import datetime
+from collections import Counter
+from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members import codes
+from members import bulk, codes, tallies
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
 from members.validators import Problem, check_date, mask_id, mask_phone
 from unions import audit
-from unions.models import AuditEntry, Union, User
+from unions.models import AuditEntry, Union, Unit, User
 from unions.selectors import UnionNotFound, resolve_union
 
 # The fields a form (or an accepted transfer's proposed data) may set.
@@ -64,10 +72,13 @@ class MemberElsewhere(Exception):
 
 # ---- history -------------------------------------------------------------------
 
+# Foreign keys appear in the history under the relation's name, shown by name.
+_RELATIONS = {"union_id": "union", "unit_id": "unit"}
+
 
 def display(field: str, value) -> str:
-    """A value as a person reads it, for the history: codes as names, IDs masked."""
-    if value is None or value == "":
+    """A value as a person reads it, for the history: codes as names, IDs and phones masked."""
+    if value is None or value == "" or value == {}:
         return ""
     if field == "id_number":
         return mask_id(value)
@@ -75,27 +86,74 @@ def display(field: str, value) -> str:
         return mask_phone(value)
     if field == "new_employment_form":
         return _("是") if value else _("否")
-    if field == "union":
-        return value.name if isinstance(value, Union) else str(value)
+    if field in ("union", "unit"):
+        return value.name if isinstance(value, Union | Unit) else str(value)
     if field == "status":
         return str(Member.Status(value).label)
     if field == "extra":
-        return "；".join(f"{k}：{v}" for k, v in value.items())
+        return "；".join(f"{k}：{audit.scrub(str(v))}" for k, v in value.items())
     if isinstance(value, datetime.date):
         return value.isoformat()
     model_field = Member._meta.get_field(field)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
-    return str(value)
+    return audit.scrub(str(value))
 
 
-def _diff(member: Member, data: dict) -> dict:
+def _empty(value) -> bool:
+    return value is None or value == "" or value == {}
+
+
+def changed_fields(current: Mapping, data: Mapping) -> dict[str, tuple]:
+    """{field: (old, new)} for every field of `data` whose value differs from `current`
+    (both keyed by attname: `union_id`, `unit_id`); empty values are all alike.
+    The one comparison of a member with new data, for forms and imports alike."""
     changes = {}
-    for field, new in data.items():
-        old = getattr(member, field)
-        if old != new and not (old in (None, "") and new in (None, "")):
-            changes[field] = [display(field, old), display(field, new)]
+    for name, new in data.items():
+        old = current.get(name)
+        if old != new and not (_empty(old) and _empty(new)):
+            changes[name] = (old, new)
     return changes
+
+
+def _values_of(member: Member) -> dict:
+    return {
+        name: getattr(member, name) for name in (*EDITABLE_FIELDS, "union_id", "unit_id", "status")
+    }
+
+
+class _Names:
+    """Names of the unions and units a batch of changes mentions: two queries per batch."""
+
+    def __init__(self, changes: list[dict]):
+        wanted = {"union_id": set(), "unit_id": set()}
+        for change in changes:
+            for attname, ids in wanted.items():
+                if attname in change:
+                    ids.update(v for v in change[attname] if v is not None)
+        self.names = {
+            "union_id": dict(
+                Union.objects.filter(pk__in=wanted["union_id"]).values_list("id", "name")
+            ),
+            "unit_id": dict(
+                Unit.objects.filter(pk__in=wanted["unit_id"]).values_list("id", "name")
+            ),
+        }
+
+    def of(self, attname: str, pk) -> str:
+        return "" if pk is None else self.names[attname].get(pk, str(pk))
+
+
+def history_entry(changes: dict[str, tuple], names: _Names | None = None) -> dict:
+    """The history's one format: {field: [old, new]} as displayed, personal data masked."""
+    names = names or _Names([changes])
+    entry = {}
+    for name, (old, new) in changes.items():
+        if name in _RELATIONS:
+            entry[_RELATIONS[name]] = [names.of(name, old), names.of(name, new)]
+        else:
+            entry[name] = [display(name, old), display(name, new)]
+    return entry
 
 
 def _log_change(member, *, by, source, changes, source_ref="") -> MemberChange | None:
@@ -117,8 +175,21 @@ def holder_of(id_type: str, id_number: str, *, exclude: Member | None = None) ->
     return qs.first()
 
 
+def _creation_entry(values: dict) -> dict:
+    """History of a registration typed in by a person: every value supplied, from empty."""
+    return history_entry(
+        {
+            name: (None, value)
+            for name, value in values.items()
+            if (name in EDITABLE_FIELDS or name in _RELATIONS) and not _empty(value)
+        }
+    )
+
+
 @transaction.atomic
-def create_member(*, union: Union, data: dict, by: User, request=None) -> Member:
+def create_member(
+    *, union: Union, data: dict, by: User | None, request=None, source=MemberChange.Source.FORM
+) -> Member:
     """Register one member (入会). Raises MemberElsewhere when the ID is taken."""
     data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
     holder = holder_of(data["id_type"], data["id_number"])
@@ -140,14 +211,12 @@ def create_member(*, union: Union, data: dict, by: User, request=None) -> Member
         to_union=union,
         recorded_by=by,
     )
+    tallies.adjust(tallies.delta_for(union.pk, member.status))
     _log_change(
         member,
         by=by,
-        source=MemberChange.Source.FORM,
-        changes={
-            "union": ["", union.name],
-            **{f: ["", display(f, v)] for f, v in data.items() if v not in (None, "", {})},
-        },
+        source=source,
+        changes=_creation_entry({"union_id": union.pk, **data}),
     )
     audit.record(
         AuditEntry.Action.MEMBER_CHANGED,
@@ -162,7 +231,13 @@ def create_member(*, union: Union, data: dict, by: User, request=None) -> Member
 
 @transaction.atomic
 def update_member(
-    *, member: Member, data: dict, by: User, union: Union | None = None, request=None
+    *,
+    member: Member,
+    data: dict,
+    by: User | None,
+    union: Union | None = None,
+    request=None,
+    source=MemberChange.Source.FORM,
 ) -> MemberChange | None:
     """Edit one member's record; every changed field goes to the history (IDs masked)."""
     member = Member.objects.select_for_update().select_related("union").get(pk=member.pk)
@@ -178,38 +253,234 @@ def update_member(
         )
         if holder is not None:
             raise MemberElsewhere(holder)
-    changes = _diff(member, data)
-    moved_from = None
-    if union is not None and union.pk != member.union_id:
-        # Moving inside the editor's own subtree needs no acceptance: the same
-        # officers would accept it. It is still a 转出 and a 转入 in the history.
-        changes["union"] = [member.union.name, union.name]
-        moved_from, member.union = member.union, union
+    if union is not None:
+        data["union_id"] = union.pk
+    changes = changed_fields(_values_of(member), data)
     if not changes:
         return None
-    for field, value in data.items():
-        setattr(member, field, value)
+    old_union = member.union
+    for name, (_old, new) in changes.items():
+        setattr(member, name, new)
     member.save()
-    if moved_from is not None:
+    if "union_id" in changes:
+        # Moving inside the editor's own subtree needs no acceptance: the same
+        # officers would accept it. It is still a 转出 and a 转入 in the history.
+        tallies.adjust(tallies.moved((old_union.pk, member.status), (union.pk, member.status)))
         for kind in (MembershipEvent.Kind.TRANSFER_OUT, MembershipEvent.Kind.TRANSFER_IN):
             MembershipEvent.objects.create(
                 member=member,
                 kind=kind,
                 reason=_("本级及下级工会之间调整"),
-                from_union=moved_from,
+                from_union=old_union,
                 to_union=union,
                 recorded_by=by,
             )
-    change = _log_change(member, by=by, source=MemberChange.Source.FORM, changes=changes)
+    change = _log_change(member, by=by, source=source, changes=history_entry(changes))
     audit.record(
         AuditEntry.Action.MEMBER_CHANGED,
         request=request,
         actor=by,
         union=member.union,
         obj=member,
-        detail={"fields": sorted(changes)},
+        detail={"fields": sorted(change.changes)},
     )
     return change
+
+
+# ---- many at once: rosters, demo data ---------------------------------------------
+
+BATCH = 2000
+
+
+@dataclasses.dataclass
+class Roster:
+    """What a roster import writes, prepared and checked by the import engine.
+
+    `creates`: new members' values by attname (with `union_id`); `updates`: (member pk,
+    values to set); `conflicts`: (member pk, holder union id, requesting union id,
+    proposed values) for IDs registered outside the importer's reach (一证一会员)."""
+
+    union: Union
+    creates: list[dict] = dataclasses.field(default_factory=list)
+    updates: list[tuple[int, dict]] = dataclasses.field(default_factory=list)
+    conflicts: list[tuple[int, int, int, dict]] = dataclasses.field(default_factory=list)
+    filename: str = ""
+    counts: dict = dataclasses.field(default_factory=dict)
+
+
+def _noop_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@transaction.atomic
+def apply_roster(roster: Roster, *, by: User | None, source_ref: str = "", progress=None) -> dict:
+    """Write a checked roster in one transaction: new members (with their 入会 events and
+    history), changed members (history per member, 转出/转入 when the union changes), transfer
+    requests for conflicts, tallies, and one audit entry with the counts.
+
+    Returns what was actually written: {"created", "updated", "conflicts"}."""
+    progress = progress or _noop_progress
+    total = len(roster.creates) + len(roster.updates)
+    progress("write", 0, total)
+    created = register_members(
+        roster.creates, by=by, source=MemberChange.Source.IMPORT, source_ref=source_ref
+    )
+    progress("write", len(created), total)
+    updated = 0
+    for start in range(0, len(roster.updates), BATCH):
+        updated += _update_batch(
+            roster.updates[start : start + BATCH],
+            by=by,
+            source=MemberChange.Source.IMPORT,
+            source_ref=source_ref,
+        )
+        progress("write", len(created) + start + BATCH, total)
+    opened = open_import_conflicts(roster.conflicts, by=by, source_ref=source_ref)
+    audit.record(
+        AuditEntry.Action.IMPORT_COMMITTED,
+        actor=by,
+        union=roster.union,
+        object_repr=roster.filename,
+        detail={"file": roster.filename, "source_ref": source_ref, **roster.counts},
+    )
+    progress("write", total, total)
+    return {"created": len(created), "updated": updated, "conflicts": opened}
+
+
+def register_members(
+    rows: list[dict], *, by: User | None, source: str, source_ref: str = ""
+) -> list[int]:
+    """Insert new members in bulk (COPY on PostgreSQL): each with its 入会 event and its
+    place in the tallies. No history entry: the 入会 event records the registration and
+    the stored upload (`source_ref`) holds the row as written; history starts with the
+    first change. `rows` are values by attname with
+    `union_id`; a row may carry `status` and `created_at` (demo data back-dates them).
+    Returns the new primary keys. The caller has checked one ID = one member; the
+    unique index refuses a duplicate anyway (IntegrityError, nothing written)."""
+    if not rows:
+        return []
+    now = timezone.now()
+    today = timezone.localdate()
+    by_id = by.pk if by is not None and by.pk else None
+    for values in rows:
+        values.setdefault("created_at", now)
+        values["updated_at"] = now
+        values.setdefault("status", Member.Status.ACTIVE)
+    pks = bulk.insert(Member, rows)
+    bulk.insert(
+        MembershipEvent,
+        [
+            {
+                "member_id": pk,
+                "kind": MembershipEvent.Kind.JOIN,
+                "on": values.get("join_date") or today,
+                "to_union_id": values["union_id"],
+                "recorded_by_id": by_id,
+                "recorded_at": now,
+                "reason": _("导入") if source == MemberChange.Source.IMPORT else "",
+            }
+            for pk, values in zip(pks, rows, strict=True)
+        ],
+    )
+    tallies.adjust(Counter((values["union_id"], values["status"]) for values in rows))
+    return pks
+
+
+def _update_batch(chunk: list[tuple[int, dict]], *, by, source: str, source_ref: str) -> int:
+    """Apply (pk, values) to members, locked; history per changed member. Returns how
+    many changed."""
+    members = Member.objects.select_for_update().in_bulk([pk for pk, _values in chunk])
+    now = timezone.now()
+    changed: list[tuple[Member, dict, int | None]] = []
+    fields: set[str] = {"updated_at"}
+    for pk, values in chunk:
+        member = members.get(pk)
+        if member is None:
+            continue
+        values = {k: v for k, v in values.items() if k in EDITABLE_FIELDS or k in _RELATIONS}
+        changes = changed_fields(_values_of(member), values)
+        if not changes:
+            continue
+        old_union = member.union_id
+        for name, (_old, new) in changes.items():
+            setattr(member, name, new)
+        member.updated_at = now
+        fields.update(changes)
+        changed.append((member, changes, old_union))
+    if not changed:
+        return 0
+    Member.objects.bulk_update([m for m, _c, _u in changed], sorted(fields))
+    names = _Names([c for _m, c, _u in changed])
+    by_id = by.pk if by is not None and by.pk else None
+    bulk.insert(
+        MemberChange,
+        [
+            {
+                "member_id": m.pk,
+                "at": now,
+                "by_id": by_id,
+                "source": source,
+                "source_ref": source_ref,
+                "changes": history_entry(c, names),
+            }
+            for m, c, _u in changed
+        ],
+    )
+    deltas = Counter()
+    events = []
+    for member, changes, old_union in changed:
+        if "union_id" not in changes:
+            continue
+        deltas += tallies.moved((old_union, member.status), (member.union_id, member.status))
+        for kind in (MembershipEvent.Kind.TRANSFER_OUT, MembershipEvent.Kind.TRANSFER_IN):
+            events.append(
+                {
+                    "member_id": member.pk,
+                    "kind": kind,
+                    "on": now.date(),
+                    "reason": _("本级及下级工会之间调整"),
+                    "from_union_id": old_union,
+                    "to_union_id": member.union_id,
+                    "recorded_by_id": by_id,
+                    "recorded_at": now,
+                }
+            )
+    bulk.insert(MembershipEvent, events)
+    tallies.adjust(deltas)
+    return len(changed)
+
+
+def open_import_conflicts(
+    conflicts: list[tuple[int, int, int, dict]], *, by: User | None, source_ref: str
+) -> int:
+    """A transfer request per ID a roster names that another union holds (one open
+    request per member and receiving union: importing the sheet again adds none)."""
+    if not conflicts:
+        return 0
+    pending = set(
+        TransferRequest.objects.filter(
+            member_id__in=[c[0] for c in conflicts], state=TransferRequest.State.PENDING
+        ).values_list("member_id", "to_union_id")
+    )
+    requests = []
+    for member_id, holder_id, to_union_id, proposed in conflicts:
+        if (member_id, to_union_id) in pending:
+            continue
+        pending.add((member_id, to_union_id))
+        requests.append(
+            TransferRequest(
+                member_id=member_id,
+                from_union_id=holder_id,
+                to_union_id=to_union_id,
+                origin=TransferRequest.Origin.IMPORT_CONFLICT,
+                proposed=proposed,
+                source_ref=source_ref,
+                requested_by=by if by is not None and by.pk else None,
+                reason=_("导入时发现该会员已在其他工会登记"),
+            )
+        )
+    TransferRequest.objects.bulk_create(requests)
+    return len(requests)
 
 
 # ---- membership changes --------------------------------------------------------
@@ -248,6 +519,7 @@ def record_event(
     old_status = member.status
     member.status = new_status
     member.save(update_fields=["status", "updated_at"])
+    tallies.adjust(tallies.moved((member.union_id, old_status), (member.union_id, new_status)))
     _log_change(
         member,
         by=by,
@@ -378,15 +650,14 @@ def decide_transfer(
     data = proposed_data(transfer.proposed)
     if "extra" in data:
         data["extra"] = {**member.extra, **data["extra"]}
-    changes = _diff(member, data)
-    changes["union"] = [member.union.name, to_union.name]
-    if member.status != Member.Status.ACTIVE:
-        changes["status"] = [display("status", member.status), display("status", "active")]
-    for field, value in data.items():
-        setattr(member, field, value)
-    member.union = to_union
-    member.status = Member.Status.ACTIVE
+    data["union_id"] = to_union.pk
+    data["status"] = Member.Status.ACTIVE
+    before = (member.union_id, member.status)
+    changes = changed_fields(_values_of(member), data)
+    for name, (_old, value) in changes.items():
+        setattr(member, name, value)
     member.save()
+    tallies.adjust(tallies.moved(before, (to_union.pk, Member.Status.ACTIVE)))
     common = {
         "member": member,
         "on": transfer.on,
@@ -402,7 +673,7 @@ def decide_transfer(
         by=by,
         source=MemberChange.Source.EVENT,
         source_ref=f"transfer:{transfer.pk}",
-        changes=changes,
+        changes=history_entry(changes),
     )
     transfer.state = TransferRequest.State.ACCEPTED
     transfer.save()

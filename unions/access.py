@@ -22,9 +22,9 @@ def subtree_q(root: Union, prefix: str = "") -> Q:
     return Q(**{f"{p}tree_id": root.tree_id, f"{p}lft__gte": root.lft, f"{p}lft__lte": root.rght})
 
 
-def user_root(user: User) -> Union | None:
+def user_root(user: User | None) -> Union | None:
     """The top of what `user` may see, read fresh so moves and switch-offs act at once."""
-    if not user.is_authenticated or not user.is_active or not user.union_id:
+    if user is None or not user.is_authenticated or not user.is_active or not user.union_id:
         return None
     return Union.objects.filter(pk=user.union_id, is_active=True).first()
 

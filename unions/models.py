@@ -170,6 +170,8 @@ class AuditEntry(models.Model):
         UNION_CREATED = "union_created", _("新建工会")
         UNION_CHANGED = "union_changed", _("修改工会")
         UNION_MOVED = "union_moved", _("调整隶属关系")
+        UNION_DISABLED = "union_disabled", _("停用工会")
+        UNION_ENABLED = "union_enabled", _("启用工会")
         ID_REVEALED = "id_revealed", _("查看完整证件号")
         MEMBER_CHANGED = "member_changed", _("修改会员")
         EXPORT = "export", _("导出")

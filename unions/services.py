@@ -1,6 +1,7 @@
 """Writes on accounts and the union tree. Each function re-checks the access rule
 itself, so a forged form cannot widen what the caller may touch."""
 
+import dataclasses
 import secrets
 
 from django.contrib.auth.password_validation import validate_password
@@ -10,8 +11,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from unions import audit
-from unions.access import assignable_roles, below_root_for, union_in_scope
-from unions.models import AuditEntry, Union, User
+from unions.access import assignable_roles, union_in_scope, user_root
+from unions.models import AuditEntry, Union, Unit, User
 
 # No 0/O, 1/l/I: the password is read off paper and typed in.
 _PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"  # noqa: S105
@@ -170,6 +171,9 @@ def set_account_active(
 # django-mptt rewrites lft/rght of a whole tree on every insert and move, from the values
 # it holds in memory. Two such writes at once corrupt the tree, so each takes a row lock
 # on the tree's root first and re-reads the nodes it works from once it holds the lock.
+# This module is the only writer of unions: the pages, the organisation-sheet import and
+# the /ops/ admin all come through here, so every create, move and switch-off is locked
+# and audited (one entry per union) the same way.
 
 UNION_FIELDS = (
     "name",
@@ -193,49 +197,65 @@ def _lock_tree(tree_id: int) -> None:
     )
 
 
+def _lock_all_trees() -> None:
+    """An operator's import may touch any tree or start a new one: lock every root."""
+    list(
+        Union.objects.select_for_update()
+        .filter(parent__isnull=True)
+        .order_by("tree_id")
+        .values_list("pk", flat=True)
+    )
+
+
 def _fresh(union: Union) -> Union:
     return Union.objects.get(pk=union.pk)
 
 
-@transaction.atomic
-def create_union(
-    *, actor: User, parent: Union, request: HttpRequest | None = None, **fields
-) -> Union:
-    """A new union directly below `parent` (the actor's own union or one below it)."""
-    _lock_tree(parent.tree_id)
-    parent = _fresh(parent)
-    if not union_in_scope(actor, parent):
+def reach_of(actor: User | None) -> Union | None:
+    """The top of what `actor` may change: their union, or None (the whole registry) for
+    a platform operator or a command run without an account."""
+    if actor is None or (actor.is_superuser and not actor.union_id):
+        return None
+    root = user_root(actor)
+    if root is None:
         raise PermissionDenied
-    union = Union(parent=parent, **{k: v for k, v in fields.items() if k in UNION_FIELDS})
-    union.credit_code = union.credit_code or None
+    return root
+
+
+def _check_within(root: Union | None, union: Union) -> None:
+    if root is not None and not root.contains(union):
+        raise PermissionDenied
+
+
+def _audit_union(action, union, *, by, request, detail) -> None:
+    audit.record(action, request=request, actor=by, union=union, obj=union, detail=detail)
+
+
+def _clean_fields(fields: dict) -> dict:
+    fields = {k: v for k, v in fields.items() if k in UNION_FIELDS}
+    if "credit_code" in fields:
+        fields["credit_code"] = fields["credit_code"] or None
+    return fields
+
+
+def _create(parent: Union | None, fields: dict, *, by, request) -> Union:
+    """Insert under `parent` (fresh, tree locked by the caller); audited."""
+    union = Union(parent=parent, **_clean_fields(fields))
     union.save()
-    audit.record(
+    _audit_union(
         AuditEntry.Action.UNION_CREATED,
+        union,
+        by=by,
         request=request,
-        actor=actor,
-        union=union,
-        obj=union,
-        detail={"上级工会": union.parent.name},
+        detail={"上级工会": parent.name if parent else ""},
     )
     return union
 
 
-@transaction.atomic
-def update_union(
-    *, actor: User, union: Union, request: HttpRequest | None = None, **fields
-) -> Union:
-    """Edit a union's own information (its place in the tree changes only by moving)."""
-    _lock_tree(union.tree_id)
-    union = _fresh(union)
-    if not union_in_scope(actor, union):
-        raise PermissionDenied
+def _change(union: Union, fields: dict, *, by, request) -> dict:
+    """Set `fields` on `union` (fresh, tree locked); audited when anything changed."""
     changes = {}
-    for name in UNION_FIELDS:
-        if name not in fields:
-            continue
-        value = fields[name]
-        if name == "credit_code":
-            value = value or None
+    for name, value in _clean_fields(fields).items():
         old = getattr(union, name)
         if old != value:
             changes[str(Union._meta.get_field(name).verbose_name)] = [
@@ -245,42 +265,196 @@ def update_union(
             setattr(union, name, value)
     if changes:
         union.save()  # a new name also re-sorts it among its siblings
-        audit.record(
-            AuditEntry.Action.UNION_CHANGED,
-            request=request,
-            actor=actor,
-            union=union,
-            obj=union,
-            detail=changes,
-        )
+        _audit_union(AuditEntry.Action.UNION_CHANGED, union, by=by, request=request, detail=changes)
+    return changes
+
+
+def _move(union: Union, new_parent: Union, *, root: Union | None, by, request) -> bool:
+    """Put `union` under `new_parent` (both fresh, tree locked); audited. The top of the
+    mover's reach stays where it is: only its superior moves it."""
+    if root is not None and union.pk == root.pk:
+        raise PermissionDenied
+    _check_within(root, union)
+    _check_within(root, new_parent)
+    if new_parent.tree_id == union.tree_id and union.contains(new_parent):
+        raise ValidationError(_("不能把工会调整到它自己或它的下级工会之下。"))
+    old_parent = union.parent
+    if old_parent is not None and old_parent.pk == new_parent.pk:
+        return False
+    union.parent = new_parent
+    union.save()
+    _audit_union(
+        AuditEntry.Action.UNION_MOVED,
+        union,
+        by=by,
+        request=request,
+        detail={"原上级工会": old_parent.name if old_parent else "", "新上级工会": new_parent.name},
+    )
+    return True
+
+
+@transaction.atomic
+def create_union(
+    *, actor: User | None, parent: Union | None, request: HttpRequest | None = None, **fields
+) -> Union:
+    """A new union directly below `parent` (the actor's own union or one below it).
+    Only a platform operator starts a new tree (no parent)."""
+    root = reach_of(actor)
+    if parent is None:
+        if root is not None:
+            raise PermissionDenied
+        _lock_all_trees()
+    else:
+        _lock_tree(parent.tree_id)
+        parent = _fresh(parent)
+        _check_within(root, parent)
+    return _create(parent, fields, by=actor, request=request)
+
+
+@transaction.atomic
+def update_union(
+    *, actor: User | None, union: Union, request: HttpRequest | None = None, **fields
+) -> Union:
+    """Edit a union's own information (its place in the tree changes only by moving)."""
+    _lock_tree(union.tree_id)
+    union = _fresh(union)
+    _check_within(reach_of(actor), union)
+    _change(union, fields, by=actor, request=request)
     return union
 
 
 @transaction.atomic
 def move_union(
-    *, actor: User, union: Union, new_parent: Union, request: HttpRequest | None = None
+    *, actor: User | None, union: Union, new_parent: Union, request: HttpRequest | None = None
 ) -> Union:
     """Put `union` (strictly below the actor's own union) under `new_parent`
     (inside the actor's subtree, not the union itself nor one of its descendants)."""
     _lock_tree(union.tree_id)
+    if new_parent.tree_id != union.tree_id:
+        _lock_tree(new_parent.tree_id)
     union, new_parent = _fresh(union), _fresh(new_parent)
-    if not below_root_for(actor).filter(pk=union.pk).exists():
-        raise PermissionDenied
-    if not union_in_scope(actor, new_parent):
-        raise PermissionDenied
-    if new_parent.is_descendant_of(union, include_self=True):
-        raise ValidationError(_("不能把工会调整到它自己或它的下级工会之下。"))
-    old_parent = union.parent
-    if old_parent.pk == new_parent.pk:
-        return union
-    union.parent = new_parent
-    union.save()
-    audit.record(
-        AuditEntry.Action.UNION_MOVED,
-        request=request,
-        actor=actor,
-        union=union,
-        obj=union,
-        detail={"原上级工会": old_parent.name, "新上级工会": new_parent.name},
-    )
+    _move(union, new_parent, root=reach_of(actor), by=actor, request=request)
     return _fresh(union)
+
+
+@transaction.atomic
+def set_union_active(
+    *, actor: User | None, union: Union, active: bool, request: HttpRequest | None = None
+) -> Union:
+    """Switch a union off (撤销, merged away) or on again; audited. The actor's own union
+    is switched off only by its superior, and not while live unions remain below it:
+    they are moved or switched off first, so nothing live hangs under a dead node.
+    Members of a switched-off union stop counting (docs/progress.md) until transferred."""
+    _lock_tree(union.tree_id)
+    union = _fresh(union)
+    root = reach_of(actor)
+    _check_within(root, union)
+    if root is not None and union.pk == root.pk:
+        raise PermissionDenied
+    if union.is_active == active:
+        return union
+    if not active:
+        live = union.get_children().filter(is_active=True).count()
+        if live:
+            raise ValidationError(
+                _("“%(union)s”下还有 %(n)d 个有效的下级工会，请先调整或停用下级工会。")
+                % {"union": union.name, "n": live}
+            )
+    elif union.parent is not None and not union.parent.is_active:
+        raise ValidationError(_("上级工会已停用，请先启用上级工会或调整隶属关系。"))
+    union.is_active = active
+    union.save(update_fields=["is_active", "updated_at"])
+    _audit_union(
+        AuditEntry.Action.UNION_ENABLED if active else AuditEntry.Action.UNION_DISABLED,
+        union,
+        by=actor,
+        request=request,
+        detail={},
+    )
+    return union
+
+
+def link_unit(union: Union, values: dict) -> Unit:
+    """The work unit `union` covers (一码一单位: found by credit code, else by name among
+    the union's units), created or updated with `values`."""
+    unit = None
+    if values.get("credit_code"):
+        unit = Unit.objects.filter(credit_code=values["credit_code"]).first()
+    if unit is None and values.get("name"):
+        unit = union.units.filter(name=values["name"]).first()
+    if unit is None:
+        unit = Unit.objects.create(**values)
+    else:
+        changed = [k for k, v in values.items() if getattr(unit, k) != v]
+        for key in changed:
+            setattr(unit, key, values[key])
+        if changed:
+            unit.save()
+    union.units.add(unit)
+    return unit
+
+
+@dataclasses.dataclass
+class SheetRow:
+    """One union of an organisation sheet, as the import engine checked it.
+
+    `existing_id`: the union it updates (None: a new one); the parent is `parent_id` or,
+    for a parent listed in the same sheet, `parent_row` (that row's `key`)."""
+
+    key: object
+    fields: dict
+    existing_id: int | None = None
+    parent_id: int | None = None
+    parent_row: object = None
+    unit: dict = dataclasses.field(default_factory=dict)
+
+
+@transaction.atomic
+def apply_union_sheet(
+    rows: list[SheetRow],
+    *,
+    root: Union | None,
+    by: User | None,
+    filename: str = "",
+    counts: dict | None = None,
+) -> dict[object, Union]:
+    """Create, update and move the unions of an organisation sheet inside `root`'s
+    subtree (None: the whole registry, for operators), parents before children, under
+    the tree lock; one audit entry per union created, changed or moved and one for the
+    import with its counts. Anything outside `root` refuses the whole sheet."""
+    if root is None:
+        _lock_all_trees()
+    else:
+        _lock_tree(root.tree_id)
+        root = _fresh(root)
+    done: dict[object, Union] = {}
+    for row in rows:
+        parent = None
+        if row.parent_row is not None:
+            parent = _fresh(done[row.parent_row])
+        elif row.parent_id is not None:
+            parent = Union.objects.get(pk=row.parent_id)
+        if row.existing_id is None:
+            if parent is None and root is not None:
+                raise PermissionDenied
+            if parent is not None:
+                _check_within(root, parent)
+            union = _create(parent, row.fields, by=by, request=None)
+        else:
+            union = Union.objects.get(pk=row.existing_id)
+            _check_within(root, union)
+            _change(union, row.fields, by=by, request=None)
+            if parent is not None and parent.pk != union.parent_id:
+                _move(_fresh(union), parent, root=root, by=by, request=None)
+                union = _fresh(union)
+        if row.unit:
+            link_unit(union, row.unit)
+        done[row.key] = union
+    audit.record(
+        AuditEntry.Action.IMPORT_COMMITTED,
+        actor=by,
+        union=root if root is not None else getattr(by, "union", None),
+        object_repr=filename,
+        detail={"kind": "unions", "file": filename, **(counts or {})},
+    )
+    return done

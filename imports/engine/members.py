@@ -1,8 +1,10 @@
-"""Member imports: analyse a sheet against the registry, then commit it in bulk.
+"""Member imports: analyse a sheet against the registry, then hand it to the writer.
 
 `analyse_members` reads, validates and compares, writing nothing; `commit_members`
-writes the plan's valid rows in one transaction. Lookups are one query per
-batch of IDs; writes are bulk inserts and updates.
+hands the plan's valid rows to `members.services.apply_roster`, the one writer of
+members, which writes them in one transaction. The engine is given the root of what
+the import may touch (the uploader's subtree, checked by the caller through
+`unions.access.can_import`), never a user. Lookups are one query per batch of IDs.
 """
 
 import datetime
@@ -12,9 +14,8 @@ from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
-from imports.engine import bulk, filetype
+from imports.engine import filetype
 from imports.engine.headers import filled_count, is_note_row, locate_header
 from imports.engine.member_rows import (
     ANCHORS,
@@ -25,12 +26,12 @@ from imports.engine.member_rows import (
 )
 from imports.engine.problems import FileRejected, ImportSummary
 from imports.engine.reader import stream_sheets
-from imports.engine.scope import UnionDirectory, exists_outside, scope_root
-from members.models import Member, MemberChange, MembershipEvent, TransferRequest
+from imports.engine.scope import UnionDirectory, exists_outside
+from members import services
+from members.models import Member
 from members.validators import mask_id
-from unions import audit
 from unions.access import subtree_q
-from unions.models import AuditEntry, Union, Unit, User
+from unions.models import Union, Unit, User
 
 BATCH = 2000
 HEADER_SCAN = 30
@@ -67,7 +68,7 @@ class MemberPlan:
     union: Union | None = None
     filename: str = ""
     creates: list[dict] = field(default_factory=list)
-    updates: list[tuple[int, dict, dict]] = field(default_factory=list)  # pk, new values, diff
+    updates: list[tuple[int, dict]] = field(default_factory=list)  # pk, values to set
     conflicts: list[tuple[int, int, int, dict]] = field(default_factory=list)
     sheets: list[SheetReport] = field(default_factory=list)
 
@@ -82,16 +83,20 @@ def _progress(callback, stage: str, done: int, total: int) -> None:
 
 
 def analyse_members(
-    path, *, filename: str = "", union: Union, uploader: User | None, progress=None
+    path, *, filename: str = "", union: Union, root: Union | None = None, progress=None
 ) -> MemberPlan:
     """Read, validate and compare with the registry. Writes nothing.
 
+    `union` receives the rows; `root` (default: `union`) bounds which unions the rows
+    may name and which registered members count as this import's own.
     A file that cannot be read as a whole gives a plan whose summary is
     "rejected" with the reason; row problems are listed in the summary."""
     path = Path(path)
     filename = filename or path.name
+    root = root or union
     try:
-        root = scope_root(uploader, union)
+        if not root.contains(union):
+            raise FileRejected(f"工会“{union.name}”不在本次导入的范围（{root.name}及其下级）内。")
         kind = filetype.sniff(path, filename)
         _progress(progress, "read", 0, 1)
         sheets = stream_sheets(path, kind, filename=filename)
@@ -321,9 +326,9 @@ class _Matcher:
                     (current["id"], current["union_id"], row.union_id, _proposed(row))
                 )
                 continue
-            diff = _diff(current, row)
-            if diff:
-                self.plan.updates.append((current["id"], _update_values(current, row), diff))
+            values = _update_values(current, row)
+            if services.changed_fields(current, values):
+                self.plan.updates.append((current["id"], values))
             else:
                 self.plan.summary.unchanged += 1
 
@@ -348,20 +353,6 @@ def _update_values(current: dict, row: MemberRow) -> dict:
     return values
 
 
-def _diff(current: dict, row: MemberRow) -> dict:
-    diff = {}
-    for name in COMPARED + ["unit_id"]:
-        if name in row.data and row.data[name] != current[name]:
-            diff[name] = [current[name], row.data[name]]
-    if row.union_named and row.union_id != current["union_id"]:
-        diff["union_id"] = [current["union_id"], row.union_id]
-    if row.extra:
-        merged = {**(current["extra"] or {}), **row.extra}
-        if merged != (current["extra"] or {}):
-            diff["extra"] = [current["extra"] or {}, merged]
-    return diff
-
-
 def _json_value(value):
     if isinstance(value, datetime.date):
         return value.isoformat()
@@ -382,12 +373,13 @@ def _proposed(row: MemberRow) -> dict:
 def commit_members(
     plan: MemberPlan,
     *,
-    uploader: User | None,
+    by: User | None,
     all_or_nothing: bool = False,
     source_ref: str = "",
     progress=None,
 ) -> ImportSummary:
-    """Write the plan's valid rows in one transaction; a failure leaves nothing written."""
+    """Hand the plan's valid rows to the member writer; a failure leaves nothing written.
+    `by` is the account the history and the audit log name (None: an operator's command)."""
     summary = plan.summary
     if plan.rejected:
         return summary
@@ -397,15 +389,28 @@ def commit_members(
         blocked.message = f"有 {summary.invalid} 行存在错误。按“全部正确才入库”的要求，本次没有写入任何数据，请改正后重新上传。"
         blocked.created = blocked.updated = blocked.unchanged = 0
         return blocked
+    roster = services.Roster(
+        union=plan.union,
+        creates=plan.creates,
+        updates=plan.updates,
+        conflicts=plan.conflicts,
+        filename=plan.filename,
+        counts={
+            "rows": summary.rows,
+            "created": summary.created,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "invalid": summary.invalid,
+            "conflicts": summary.conflicts,
+        },
+    )
     try:
         with transaction.atomic():
-            _progress(progress, "write", 0, summary.created + summary.updated)
-            _write(plan, uploader=uploader, source_ref=source_ref or plan.filename[:50])
-            _progress(
-                progress,
-                "write",
-                summary.created + summary.updated,
-                summary.created + summary.updated,
+            services.apply_roster(
+                roster,
+                by=by,
+                source_ref=source_ref or plan.filename[:50],
+                progress=progress,
             )
     except IntegrityError:
         # The registry changed between the check and the commit (someone registered
@@ -415,140 +420,6 @@ def commit_members(
         )
     summary.message = _done_message(summary)
     return summary
-
-
-def _write(plan: MemberPlan, *, uploader: User | None, source_ref: str) -> None:
-    now = timezone.now()
-    today = timezone.localdate()
-    by = uploader if uploader is not None and uploader.pk else None
-    for values in plan.creates:
-        values["created_at"] = values["updated_at"] = now
-    pks = bulk.insert(Member, plan.creates)
-    bulk.insert(
-        MembershipEvent,
-        [
-            {
-                "member_id": pk,
-                "kind": MembershipEvent.Kind.JOIN,
-                "on": values.get("join_date") or today,
-                "to_union_id": values["union_id"],
-                "recorded_by_id": by.pk if by else None,
-                "recorded_at": now,
-                "reason": "导入",
-            }
-            for pk, values in zip(pks, plan.creates, strict=True)
-        ],
-    )
-    for start in range(0, len(plan.updates), BATCH):
-        _write_updates(plan.updates[start : start + BATCH], by=by, now=now, source_ref=source_ref)
-    if plan.conflicts:
-        _write_conflicts(plan, by=by, source_ref=source_ref)
-    s = plan.summary
-    audit.record(
-        AuditEntry.Action.IMPORT_COMMITTED,
-        actor=by,
-        union=plan.union,
-        object_repr=plan.filename,
-        detail={
-            "file": plan.filename,
-            "source_ref": source_ref,
-            "rows": s.rows,
-            "created": s.created,
-            "updated": s.updated,
-            "unchanged": s.unchanged,
-            "invalid": s.invalid,
-            "conflicts": s.conflicts,
-        },
-    )
-
-
-def _write_updates(chunk, *, by, now, source_ref: str) -> None:
-    members = Member.objects.in_bulk([pk for pk, _, _ in chunk])
-    names = _names_in_diffs([diff for _, _, diff in chunk])
-    fields: set[str] = {"updated_at"}
-    changes = []
-    for pk, values, diff in chunk:
-        member = members[pk]
-        for name, value in values.items():
-            setattr(member, name, value)
-        fields.update(values)
-        member.updated_at = now
-        changes.append(
-            MemberChange(
-                member_id=pk,
-                at=now,
-                by=by,
-                source=MemberChange.Source.IMPORT,
-                source_ref=source_ref,
-                changes=_display_diff(diff, names),
-            )
-        )
-    Member.objects.bulk_update(list(members.values()), sorted(fields))
-    MemberChange.objects.bulk_create(changes)
-
-
-def _names_in_diffs(diffs: list[dict]) -> dict[str, dict[int, str]]:
-    """Names of the unions and units a chunk of changes mentions: two queries, not one per row."""
-    ids: dict[str, set[int]] = {"union_id": set(), "unit_id": set()}
-    for diff in diffs:
-        for name in ids:
-            if name in diff:
-                ids[name].update(v for v in diff[name] if v is not None)
-    return {
-        "union_id": dict(Union.objects.filter(pk__in=ids["union_id"]).values_list("id", "name")),
-        "unit_id": dict(Unit.objects.filter(pk__in=ids["unit_id"]).values_list("id", "name")),
-    }
-
-
-def _display_diff(diff: dict, names: dict[str, dict[int, str]]) -> dict:
-    shown = {}
-    for name, (old, new) in diff.items():
-        if name in names:
-            label = "所在工会" if name == "union_id" else "工作单位"
-            shown[label] = [names[name].get(old, ""), names[name].get(new, "")]
-            continue
-        label = str(Member._meta.get_field(name).verbose_name)
-        shown[label] = [_display_value(name, old), _display_value(name, new)]
-    return shown
-
-
-def _display_value(name: str, value):
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    choices = Member._meta.get_field(name).choices
-    if choices:
-        return dict(choices).get(value, value)
-    return value
-
-
-def _write_conflicts(plan: MemberPlan, *, by, source_ref: str) -> None:
-    pending = set(
-        TransferRequest.objects.filter(
-            member_id__in=[c[0] for c in plan.conflicts], state=TransferRequest.State.PENDING
-        ).values_list("member_id", "to_union_id")
-    )
-    requests = []
-    for member_id, holder_id, to_union_id, proposed in plan.conflicts:
-        if (member_id, to_union_id) in pending:
-            continue
-        pending.add((member_id, to_union_id))
-        requests.append(
-            TransferRequest(
-                member_id=member_id,
-                from_union_id=holder_id,
-                to_union_id=to_union_id,
-                origin=TransferRequest.Origin.IMPORT_CONFLICT,
-                proposed=proposed,
-                source_ref=source_ref,
-                requested_by=by,
-                reason="导入时发现该会员已在其他工会登记",
-            )
-        )
-    TransferRequest.objects.bulk_create(requests)
 
 
 def _done_message(s: ImportSummary) -> str:

@@ -1,28 +1,15 @@
 """Which unions an import may write to, and how a sheet's union names resolve.
 
-Everything is bounded by a root: the uploader's union subtree, narrowed to the
-upload's union for commands run without `--as`. Unions are loaded once per run
+Everything is bounded by a root given by the caller: the uploader's union subtree,
+narrowed to the upload's union for commands run without `--as`. Unions are loaded once per run
 (one query), so resolving 100,000 rows costs no further queries.
 """
 
 from dataclasses import dataclass
 
-from imports.engine.problems import FileRejected
 from members.codes import normalize_key
-from unions.access import subtree_q, union_in_scope, user_root
-from unions.models import Union, User
-
-
-def scope_root(uploader: User | None, union: Union) -> Union:
-    """The top of what this import may touch. None/superuser = operator acting for `union`."""
-    if uploader is None or (uploader.is_superuser and not uploader.union_id):
-        return union
-    if not uploader.can_edit_members:
-        raise FileRejected(f"账号“{uploader.username}”没有导入会员的权限（需要管理员或采集员）。")
-    root = user_root(uploader)
-    if root is None or not union_in_scope(uploader, union):
-        raise FileRejected(f"账号“{uploader.username}”无权向“{union.name}”导入数据。")
-    return root
+from unions.access import subtree_q
+from unions.models import Union
 
 
 @dataclass(frozen=True)

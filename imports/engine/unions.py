@@ -3,12 +3,13 @@
 Each row creates or updates one union (matched by its credit code, else by name
 under the same parent) and the work unit it covers. A 上级工会 names an existing
 union (by name or code) inside the import's scope, or another row of the file.
+The engine is given the root of that scope (checked by the caller through
+`unions.access.can_import`), never a user; a row reaching outside it is refused with
+`union_out_of_scope`. Writes go through `unions.services.apply_union_sheet`.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from django.db import transaction
 
 from imports.engine import filetype
 from imports.engine.headers import (
@@ -26,9 +27,8 @@ from imports.engine.scope import UnionDirectory, exists_outside
 from members import codes
 from members.codes import normalize_key
 from members.validators import Problem, check_credit_code, check_date, clean_number_text
-from unions import audit
-from unions.access import user_root
-from unions.models import AuditEntry, Union, Unit, User
+from unions import services
+from unions.models import Union, User
 
 UNION_HEADERS = {
     IGNORED: ["序号", "编号", "错误说明", "会员人数", "备注"],
@@ -108,6 +108,7 @@ class UnionRow:
 class UnionPlan:
     summary: ImportSummary
     filename: str = ""
+    root: Union | None = None
     rows: list[UnionRow] = field(default_factory=list)  # valid rows in creation order
     sheets: list = field(default_factory=list)
 
@@ -121,33 +122,26 @@ def analyse_unions(
     *,
     filename: str = "",
     root: Union | None = None,
-    uploader: User | None = None,
     progress=None,
 ) -> UnionPlan:
     """Read and validate an organisation sheet; writes nothing. `root` bounds the
-    scope (None with no uploader: a platform operator, the whole registry)."""
+    scope (None: a platform operator, the whole registry)."""
     path = Path(path)
     filename = filename or path.name
     try:
-        if uploader is not None and not uploader.is_superuser:
-            if not uploader.is_union_admin:
-                raise FileRejected(f"账号“{uploader.username}”不是管理员，不能导入工会组织。")
-            own = user_root(uploader)
-            if own is None:
-                raise FileRejected(f"账号“{uploader.username}”已停用。")
-            if root is None or not (
-                own.tree_id == root.tree_id and own.lft <= root.lft <= own.rght
-            ):
-                root = own
+        if root is not None and not root.is_active:
+            raise FileRejected(f"工会“{root.name}”已停用，不能导入。")
         kind = filetype.sniff(path, filename)
         if progress:
             progress("read", 0, 1)
         sheets = stream_sheets(path, kind, filename=filename)
-        plan = UnionPlan(summary=ImportSummary(), filename=filename)
+        plan = UnionPlan(summary=ImportSummary(), filename=filename, root=root)
         rows = _read_rows(sheets, plan)
         _match(plan, rows, root)
     except FileRejected as rejected:
-        return UnionPlan(summary=ImportSummary.rejected(rejected.message), filename=filename)
+        return UnionPlan(
+            summary=ImportSummary.rejected(rejected.message), filename=filename, root=root
+        )
     plan.summary.message = "预检：" + _message(plan.summary)
     return plan
 
@@ -455,8 +449,10 @@ def _creation_order(rows: list[UnionRow]) -> list[UnionRow]:
 
 
 def commit_unions(
-    plan: UnionPlan, *, uploader: User | None, all_or_nothing: bool = False
+    plan: UnionPlan, *, by: User | None, all_or_nothing: bool = False
 ) -> ImportSummary:
+    """Hand the plan's valid rows to the union writer; `by` is the account the audit
+    log names (None: an operator's command)."""
     summary = plan.summary
     if plan.rejected:
         return summary
@@ -467,60 +463,41 @@ def commit_unions(
         )
         summary.created = summary.updated = summary.unchanged = 0
         return summary
-    with transaction.atomic():
-        created: dict[int, Union] = {}
-        for row in plan.rows:
-            if row.existing_id and not row.diff:
-                continue
-            parent_id = row.parent_id
-            if row.parent_row is not None:
-                parent = created.get(id(row.parent_row))
-                parent_id = parent.pk if parent else row.parent_row.existing_id
-            if row.existing_id:
-                union = Union.objects.get(pk=row.existing_id)
-                for key, value in row.data.items():
-                    setattr(union, key, value)
-                if parent_id and parent_id != union.parent_id:
-                    union.parent_id = parent_id
-                union.save()
-            else:
-                union = Union.objects.create(parent_id=parent_id, **row.data)
-            created[id(row)] = union
-            if row.unit:
-                _link_unit(union, row.unit)
-        actor = uploader if uploader is not None and uploader.pk else None
-        audit.record(
-            AuditEntry.Action.IMPORT_COMMITTED,
-            actor=actor,
-            union=getattr(actor, "union", None),
-            object_repr=plan.filename,
-            detail={
-                "kind": "unions",
-                "file": plan.filename,
-                "rows": summary.rows,
-                "created": summary.created,
-                "updated": summary.updated,
-                "unchanged": summary.unchanged,
-                "invalid": summary.invalid,
-            },
+    written = [row for row in plan.rows if not (row.existing_id and not row.diff)]
+    keys = {id(row) for row in written}
+    sheet_rows = []
+    for row in written:
+        parent_id, parent_row = row.parent_id, None
+        if row.parent_row is not None:
+            if id(row.parent_row) in keys:
+                parent_row = id(row.parent_row)
+            else:  # an unchanged union of the sheet: it is already where it is
+                parent_id = row.parent_row.existing_id
+        sheet_rows.append(
+            services.SheetRow(
+                key=id(row),
+                fields=row.data,
+                existing_id=row.existing_id,
+                parent_id=parent_id,
+                parent_row=parent_row,
+                unit=row.unit,
+            )
         )
+    services.apply_union_sheet(
+        sheet_rows,
+        root=plan.root,
+        by=by if by is not None and by.pk else None,
+        filename=plan.filename,
+        counts={
+            "rows": summary.rows,
+            "created": summary.created,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+            "invalid": summary.invalid,
+        },
+    )
     summary.message = _message(summary)
     return summary
-
-
-def _link_unit(union: Union, values: dict) -> None:
-    unit = None
-    if values.get("credit_code"):
-        unit = Unit.objects.filter(credit_code=values["credit_code"]).first()
-    if unit is None and values.get("name"):
-        unit = union.units.filter(name=values["name"]).first()
-    if unit is None:
-        unit = Unit.objects.create(**values)
-    else:
-        for key, value in values.items():
-            setattr(unit, key, value)
-        unit.save()
-    union.units.add(unit)
 
 
 def _message(s: ImportSummary) -> str:

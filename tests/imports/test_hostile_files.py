@@ -8,6 +8,7 @@ import pytest
 from imports.engine import analyse_members, commit_members
 from members.models import Member
 from tests.imports.sheets import csv_file, mobile, ods, person_id, rewrite_zip, workbook, xls
+from unions.access import user_root
 from unions.models import AuditEntry
 
 GOOD_ROWS = [["姓名", "身份证号", "手机号码"], ["王一", person_id(1), mobile(1)]]
@@ -31,8 +32,10 @@ def registry_state(tree, make_member):
 
 
 def rejected(path, tree, user, filename=None):
-    plan = analyse_members(path, filename=filename or path.name, union=tree["base"], uploader=user)
-    summary = commit_members(plan, uploader=user)
+    plan = analyse_members(
+        path, filename=filename or path.name, union=tree["base"], root=user_root(user)
+    )
+    summary = commit_members(plan, by=user)
     assert summary.status == "rejected"
     assert re.search(r"[\u4e00-\u9fff]", summary.message), summary.message
     return summary.message
@@ -190,7 +193,9 @@ def test_unknown_text_encoding(tmp_path, tree, base_collector, registry_state):
 
 def test_ods_is_read_like_xlsx(tmp_path, tree, base_collector):
     path = ods(tmp_path / "花名册.ods", [["花名册"], *GOOD_ROWS])
-    plan = analyse_members(path, filename=path.name, union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename=path.name, union=tree["base"], root=user_root(base_collector)
+    )
     assert (plan.summary.status, plan.summary.created, plan.summary.errors) == ("done", 1, [])
 
 
@@ -202,7 +207,9 @@ def test_xls_is_read_like_xlsx(tmp_path, tree, base_collector):
         ["王二", float(person_id(2)[:15]), mobile(2)],
     ]
     path = xls(tmp_path / "花名册.xls", rows)
-    plan = analyse_members(path, filename=path.name, union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename=path.name, union=tree["base"], root=user_root(base_collector)
+    )
     assert plan.summary.created == 1
     assert [(e.row, e.code) for e in plan.summary.errors] == [(4, "id_numeric")]
 

@@ -9,6 +9,7 @@ from members import codes
 from members.models import Member, MembershipEvent
 from tests.imports.helpers import problems
 from tests.imports.sheets import csv_file, mobile, person_id, workbook, wrong_check_digit
+from unions.access import user_root
 
 SEED_000_HEADER = [
     "序号",
@@ -129,7 +130,7 @@ def test_seed_000_sheet_reports_exactly_its_problems(
     )
 
     plan = analyse_members(
-        path, filename="汇总表.xlsx", union=tree["base"], uploader=base_collector
+        path, filename="汇总表.xlsx", union=tree["base"], root=user_root(base_collector)
     )
 
     summary = plan.summary
@@ -151,10 +152,10 @@ def test_seed_000_sheet_commits_rows_into_their_groups_with_extras(
 ):
     path = workbook(tmp_path / "汇总表.xlsx", {"表1": seed_000_rows(seed_000_ids)})
     plan = analyse_members(
-        path, filename="汇总表.xlsx", union=tree["base"], uploader=base_collector
+        path, filename="汇总表.xlsx", union=tree["base"], root=user_root(base_collector)
     )
 
-    summary = commit_members(plan, uploader=base_collector, source_ref="test")
+    summary = commit_members(plan, by=base_collector, source_ref="test")
 
     assert (summary.created, summary.updated, summary.invalid) == (3, 0, 5)
     li = Member.objects.get(id_number=seed_000_ids[1])
@@ -250,7 +251,7 @@ def test_seed_002_roster_with_header_area_lines(tmp_path, tree, base_collector):
     )
 
     plan = analyse_members(
-        path, filename="花名册.xlsx", union=tree["base"], uploader=base_collector
+        path, filename="花名册.xlsx", union=tree["base"], root=user_root(base_collector)
     )
 
     assert problems(plan.summary) == {
@@ -263,7 +264,7 @@ def test_seed_002_roster_with_header_area_lines(tmp_path, tree, base_collector):
         (13, "手机号码", "phone_format"),
     }
     assert problems(plan.summary, "warning") == set()
-    summary = commit_members(plan, uploader=base_collector)
+    summary = commit_members(plan, by=base_collector)
     assert summary.created == 2
     chen9 = Member.objects.get(id_number=ids[9])
     assert (chen9.mobile, chen9.education, chen9.household_type, chen9.union_post) == (
@@ -345,7 +346,7 @@ def test_seed_001_004_collection_sheet(tmp_path, tree, base_collector):
     path = workbook(tmp_path / "采集表.xlsx", {"会员": rows})
 
     plan = analyse_members(
-        path, filename="采集表.xlsx", union=tree["base"], uploader=base_collector
+        path, filename="采集表.xlsx", union=tree["base"], root=user_root(base_collector)
     )
 
     assert problems(plan.summary) == {
@@ -357,7 +358,7 @@ def test_seed_001_004_collection_sheet(tmp_path, tree, base_collector):
         (12, "证件号码", "id_birth_date"),
     }
     assert problems(plan.summary, "warning") == {(11, "证件号码", "id_region_unknown")}
-    summary = commit_members(plan, uploader=base_collector)
+    summary = commit_members(plan, by=base_collector)
     assert summary.created == 4
     own = Member.objects.get(id_number=ids["own"])
     assert own.new_employment_form is True
@@ -388,7 +389,9 @@ def test_deployment_can_require_more_columns(tmp_path, tree, base_collector, set
         },
     )
 
-    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
 
     assert problems(plan.summary) == {(3, "入会时间", "required")}
 
@@ -405,8 +408,10 @@ def test_csv_in_gbk_and_utf8(tmp_path, tree, base_collector, encoding):
         encoding=encoding,
     )
 
-    plan = analyse_members(path, filename="名单.csv", union=tree["base"], uploader=base_collector)
-    summary = commit_members(plan, uploader=base_collector)
+    plan = analyse_members(
+        path, filename="名单.csv", union=tree["base"], root=user_root(base_collector)
+    )
+    summary = commit_members(plan, by=base_collector)
 
     assert (summary.status, summary.created, summary.errors) == ("done", 2, [])
     first = Member.objects.get(id_number=person_id(1, male=False))
@@ -431,7 +436,9 @@ def test_several_sheets_and_sheets_without_members(tmp_path, tree, base_collecto
         },
     )
 
-    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
 
     assert plan.summary.created == 2
     assert [(p.sheet, p.row, p.code) for p in plan.summary.errors] == [
@@ -456,7 +463,9 @@ def test_template_marks_hints_and_repeated_headers(tmp_path, tree, base_collecto
         },
     )
 
-    plan = analyse_members(path, filename="模板.xlsx", union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename="模板.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
 
     assert problems(plan.summary) == {(6, "民族", "invalid_choice")}
     assert (plan.summary.rows, plan.summary.created) == (3, 2)
@@ -482,7 +491,9 @@ def test_subtotal_lines_inside_the_table_do_not_end_it(tmp_path, tree, base_coll
         },
     )
 
-    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
 
     assert (plan.summary.rows, plan.summary.created, plan.summary.errors) == (2, 2, [])
 
@@ -498,8 +509,10 @@ def test_mobile_column_wins_over_a_landline_column(tmp_path, tree, base_collecto
         },
     )
 
-    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
-    commit_members(plan, uploader=base_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
+    commit_members(plan, by=base_collector)
 
     member = Member.objects.get()
     assert (member.mobile, member.extra) == (mobile(1), {"联系电话": "0736-6622447"})
@@ -518,8 +531,10 @@ def test_numbers_typed_for_year_month_and_passport(tmp_path, tree, base_collecto
         },
     )
 
-    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
-    commit_members(plan, uploader=base_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
+    commit_members(plan, by=base_collector)
 
     assert problems(plan.summary) == {(2, "入会时间", "date_format")}
     passport = Member.objects.get(id_type=codes.ID_PASSPORT)
@@ -540,7 +555,9 @@ def test_department_separator_rows_are_not_members(tmp_path, tree, departments, 
         },
     )
 
-    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
 
     assert (plan.summary.rows, plan.summary.created) == (2, 1)
     assert problems(plan.summary) == {
@@ -568,6 +585,8 @@ def test_row_numbers_match_excel_when_the_sheet_starts_with_blank_rows(
         },
     )
 
-    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
 
     assert problems(plan.summary) == {(5, "手机号码", "phone_format")}

@@ -1,11 +1,19 @@
 """One ID, one member; re-imports change nothing; the uploader's subtree bounds every row."""
 
 import datetime
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from imports.engine import analyse_members, commit_members
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
+from members.validators import mask_phone
 from tests.imports.helpers import problems
 from tests.imports.sheets import mobile, person_id, workbook
+from unions.access import can_import, user_root
 from unions.models import AuditEntry, User
 
 
@@ -14,8 +22,8 @@ def roster(path, rows, header=("姓名", "身份证号", "手机号码")):
 
 
 def run(path, union, uploader, **options):
-    plan = analyse_members(path, filename=path.name, union=union, uploader=uploader)
-    return commit_members(plan, uploader=uploader, **options)
+    plan = analyse_members(path, filename=path.name, union=union, root=user_root(uploader))
+    return commit_members(plan, by=uploader, **options)
 
 
 def test_importing_the_same_file_twice_changes_nothing_the_second_time(
@@ -57,7 +65,8 @@ def test_same_id_in_same_union_updates_and_records_the_change(tmp_path, tree, ba
     assert member.mobile == mobile(9)
     change = MemberChange.objects.get(member=member)
     assert (change.source, change.source_ref, change.by) == ("import", "job-7", base_collector)
-    assert change.changes == {"手机号码": [mobile(1), mobile(9)]}
+    # One format on every door: keyed by field, the phone masked (never the full number).
+    assert change.changes == {"mobile": [mask_phone(mobile(1)), mask_phone(mobile(9))]}
 
 
 def test_a_row_without_a_union_column_does_not_move_a_member_out_of_a_group(
@@ -89,8 +98,10 @@ def test_id_registered_elsewhere_becomes_a_pending_transfer_once(
         [["王一", holder.id_number, mobile(5)], ["王二", person_id(2), mobile(2)]],
     )
 
-    plan = analyse_members(path, filename="a.xlsx", union=tree["school"], uploader=county_collector)
-    summary = commit_members(plan, uploader=county_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["school"], root=user_root(county_collector)
+    )
+    summary = commit_members(plan, by=county_collector)
 
     assert problems(summary) == {(2, "身份证号", "member_elsewhere")}
     error = summary.errors[0]
@@ -134,11 +145,13 @@ def test_a_failure_during_commit_leaves_nothing_written(
     path = roster(
         tmp_path / "a.xlsx", [["王一", person_id(1), mobile(1)], ["王二", person_id(2), mobile(2)]]
     )
-    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
     # Someone registers the second person after the check and before the commit.
     make_member(tree["sibling_base"], id_number=person_id(2))
 
-    summary = commit_members(plan, uploader=base_collector)
+    summary = commit_members(plan, by=base_collector)
 
     assert summary.status == "rejected"
     assert "重新导入" in summary.message
@@ -172,14 +185,35 @@ def test_rows_may_only_name_unions_inside_the_uploaders_subtree(tmp_path, tree, 
 
 
 def test_an_account_outside_the_target_or_without_rights_is_refused(tmp_path, tree, make_user):
+    """Rights are the caller's question (`can_import`), asked at every door: the command
+    refuses a viewer with a rejected summary naming the account and an outsider outright;
+    the engine itself only ever sees a root union."""
     path = roster(tmp_path / "a.xlsx", [["王一", person_id(1), mobile(1)]])
     viewer = make_user(tree["base"], User.Role.VIEWER)
     outsider = make_user(tree["sibling"], User.Role.ADMIN)
 
-    for user in (viewer, outsider):
-        plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=user)
-        assert plan.summary.status == "rejected"
-        assert user.username in plan.summary.message
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "import_members",
+            str(path),
+            "--union",
+            tree["base"].name,
+            "--as",
+            viewer.username,
+            "--json",
+            stdout=out,
+        )
+    summary = json.loads(out.getvalue())
+    assert summary["status"] == "rejected"
+    assert viewer.username in summary["message"]
+    with pytest.raises(CommandError, match=outsider.username):
+        call_command(
+            "import_members", str(path), "--union", tree["base"].name, "--as", outsider.username
+        )
+    assert not can_import(viewer, tree["base"]) and not can_import(outsider, tree["base"])
+    plan = analyse_members(path, filename="a.xlsx", union=tree["base"], root=tree["sibling"])
+    assert plan.summary.status == "rejected"
     assert Member.objects.count() == 0
 
 
@@ -205,9 +239,13 @@ def test_progress_reports_each_stage_and_counts_add_up(tmp_path, tree, base_coll
         stages.append(stage)
 
     plan = analyse_members(
-        path, filename="a.xlsx", union=tree["base"], uploader=base_collector, progress=progress
+        path,
+        filename="a.xlsx",
+        union=tree["base"],
+        root=user_root(base_collector),
+        progress=progress,
     )
-    summary = commit_members(plan, uploader=base_collector, progress=progress)
+    summary = commit_members(plan, by=base_collector, progress=progress)
 
     assert list(dict.fromkeys(stages)) == ["read", "validate", "match", "write"]
     s = summary
@@ -221,9 +259,13 @@ def test_landlines_only_where_the_deployment_allows_them(tmp_path, tree, base_co
         header=("姓名", "身份证号", "联系电话"),
     )
 
-    strict = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    strict = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
     settings.ALLOW_LANDLINE = True
-    relaxed = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+    relaxed = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
 
     assert problems(strict.summary) == {(2, "联系电话", "phone_format")}
     assert relaxed.summary.errors == [] and relaxed.summary.created == 1
@@ -245,15 +287,17 @@ def test_moving_members_between_groups_costs_a_fixed_number_of_queries(
     header = ("姓名", "身份证号", "手机号码", "工会小组", "部门工会")
     run(roster(tmp_path / "a.xlsx", people, header=header), tree["base"], base_collector)
     moved = roster(tmp_path / "b.xlsx", [[*p[:3], "二组", p[4]] for p in people], header=header)
-    plan = analyse_members(moved, filename="b.xlsx", union=tree["base"], uploader=base_collector)
+    plan = analyse_members(
+        moved, filename="b.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
 
     with django_assert_max_num_queries(15):
-        summary = commit_members(plan, uploader=base_collector)
+        summary = commit_members(plan, by=base_collector)
 
     assert summary.updated == 30
     assert set(Member.objects.values_list("union__name", flat=True)) == {"二组"}
     change = MemberChange.objects.filter(source="import").first()
-    assert change.changes == {"所在工会": ["一组", "二组"]}
+    assert change.changes == {"union": ["一组", "二组"]}
 
 
 def test_analysis_queries_do_not_grow_with_rows(
@@ -278,7 +322,9 @@ def test_analysis_queries_do_not_grow_with_rows(
     )
 
     with django_assert_max_num_queries(10):
-        plan = analyse_members(path, filename="a.xlsx", union=tree["base"], uploader=base_collector)
+        plan = analyse_members(
+            path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+        )
 
     assert plan.summary.created == 60 and plan.summary.invalid == 1
 
@@ -292,7 +338,7 @@ def test_summary_survives_a_round_trip_through_json(tmp_path, tree, base_collect
         tmp_path / "a.xlsx", [["王一", person_id(1), mobile(1)], ["王二", "1", mobile(2)]]
     )
     summary = analyse_members(
-        path, filename="a.xlsx", union=tree["base"], uploader=base_collector
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
     ).summary
 
     again = ImportSummary.from_json(json.loads(json.dumps(summary.as_json())))

@@ -2,8 +2,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.cli import emit, find_union, find_user
-from imports.engine import analyse_members, commit_members, write_error_report
+from imports.cli import emit, find_union, find_user, import_root
+from imports.engine import (
+    FileRejected,
+    ImportSummary,
+    analyse_members,
+    commit_members,
+    write_error_report,
+)
 
 
 class Command(BaseCommand):
@@ -30,13 +36,17 @@ class Command(BaseCommand):
             raise CommandError(f"文件不存在：{path}")
         union = find_union(options["union"])
         user = find_user(options["as_user"], union)
-        plan = analyse_members(path, filename=path.name, union=union, uploader=user)
+        try:
+            root = import_root(user, union, "members")
+        except FileRejected as refused:
+            emit(self, ImportSummary.rejected(refused.message), as_json=options["json"])
+        plan = analyse_members(path, filename=path.name, union=union, root=root)
         if options["dry_run"] or plan.rejected:
             summary = plan.summary
         else:
             summary = commit_members(
                 plan,
-                uploader=user,
+                by=user,
                 all_or_nothing=options["all_or_nothing"],
                 source_ref=f"cli:{path.name}"[:50],
             )

@@ -2,8 +2,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imports.cli import emit, find_union, find_user
-from imports.engine import analyse_unions, commit_unions, write_error_report
+from imports.cli import emit, find_union, find_user, import_root
+from imports.engine import (
+    FileRejected,
+    ImportSummary,
+    analyse_unions,
+    commit_unions,
+    write_error_report,
+)
 
 
 class Command(BaseCommand):
@@ -30,11 +36,15 @@ class Command(BaseCommand):
             raise CommandError(f"文件不存在：{path}")
         root = find_union(options["union"]) if options["union"] else None
         user = find_user(options["as_user"], root)
-        plan = analyse_unions(path, filename=path.name, root=root, uploader=user)
+        try:
+            root = import_root(user, root, "unions")
+        except FileRejected as refused:
+            emit(self, ImportSummary.rejected(refused.message), as_json=options["json"])
+        plan = analyse_unions(path, filename=path.name, root=root)
         if options["dry_run"] or plan.rejected:
             summary = plan.summary
         else:
-            summary = commit_unions(plan, uploader=user, all_or_nothing=options["all_or_nothing"])
+            summary = commit_unions(plan, by=user, all_or_nothing=options["all_or_nothing"])
         if options["report"] and not plan.rejected:
             write_error_report(plan, options["report"])
         emit(self, summary, as_json=options["json"])
