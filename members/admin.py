@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from members.models import Member, MembershipEvent
+from members import services
+from members.models import Member, MemberChange, MembershipEvent
 
 
 @admin.register(Member)
@@ -13,6 +14,30 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ("name", "=id_number", "=mobile")
     raw_id_fields = ("union", "unit")
     show_full_result_count = False
+    # Status changes are membership events (会籍变动) and go through the member pages;
+    # nothing deletes a member.
+    readonly_fields = ("status", "confirmed_at", "created_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Through the one writer, so the history (masked), the audit log and the
+        tallies see an operator's edit like any other."""
+        data = {k: v for k, v in form.cleaned_data.items() if k in services.EDITABLE_FIELDS}
+        data["unit"] = form.cleaned_data.get("unit")
+        union = form.cleaned_data["union"]
+        source = MemberChange.Source.ADMIN
+        # The form has already refused an ID registered to someone else (unique constraint).
+        if change:
+            services.update_member(
+                member=obj, data=data, union=union, by=request.user, request=request, source=source
+            )
+        else:
+            obj.pk = services.create_member(
+                union=union, data=data, by=request.user, request=request, source=source
+            ).pk
+        obj.refresh_from_db()
 
     @admin.display(description="证件号码")
     def masked_id(self, obj):
@@ -25,6 +50,17 @@ class MemberAdmin(admin.ModelAdmin):
 
 @admin.register(MembershipEvent)
 class MembershipEventAdmin(admin.ModelAdmin):
+    """Read-only: events are written by the member services with the status they set."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     list_display = ("member", "kind", "on", "from_union", "to_union")
     list_filter = ("kind",)
     raw_id_fields = ("member", "from_union", "to_union", "recorded_by")

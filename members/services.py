@@ -116,6 +116,14 @@ def changed_fields(current: Mapping, data: Mapping) -> dict[str, tuple]:
     return changes
 
 
+def _editable(data: dict) -> dict:
+    """The fields a caller may set; a `unit` (Unit or None) is set by its id."""
+    values = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+    if "unit" in data:
+        values["unit_id"] = data["unit"].pk if data["unit"] is not None else None
+    return values
+
+
 def _values_of(member: Member) -> dict:
     return {
         name: getattr(member, name) for name in (*EDITABLE_FIELDS, "union_id", "unit_id", "status")
@@ -191,7 +199,7 @@ def create_member(
     *, union: Union, data: dict, by: User | None, request=None, source=MemberChange.Source.FORM
 ) -> Member:
     """Register one member (入会). Raises MemberElsewhere when the ID is taken."""
-    data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+    data = _editable(data)
     holder = holder_of(data["id_type"], data["id_number"])
     if holder is not None:
         raise MemberElsewhere(holder)
@@ -241,7 +249,7 @@ def update_member(
 ) -> MemberChange | None:
     """Edit one member's record; every changed field goes to the history (IDs masked)."""
     member = Member.objects.select_for_update().select_related("union").get(pk=member.pk)
-    data = {k: v for k, v in data.items() if k in EDITABLE_FIELDS}
+    data = _editable(data)
     if (data.get("id_type", member.id_type), data.get("id_number", member.id_number)) != (
         member.id_type,
         member.id_number,

@@ -15,7 +15,7 @@ import itertools
 
 import pytest
 
-from members import codes
+from members import codes, tallies
 from members.models import Member
 from members.synthetic import id_number
 from unions.models import Union, User
@@ -99,7 +99,7 @@ def make_member(db):
         number = id_number(
             birth=datetime.date(1985, 1, 1) + datetime.timedelta(days=n), seq=n, male=male
         )
-        return Member.objects.create(
+        member = Member.objects.create(
             union=union,
             name=name,
             id_number=fields.pop("id_number", number),
@@ -108,6 +108,10 @@ def make_member(db):
             status=status,
             **fields,
         )
+        # A member registered earlier, without events or history; its tally kept as
+        # the member writer keeps it.
+        tallies.adjust(tallies.delta_for(union.pk, status))
+        return member
 
     return make
 

@@ -1,24 +1,47 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from mptt.admin import DraggableMPTTAdmin
+from django.core.exceptions import ValidationError
+from mptt.admin import MPTTModelAdmin
 
+from unions import services
 from unions.models import AuditEntry, Union, Unit, User
 
 
 @admin.register(Union)
-class UnionAdmin(DraggableMPTTAdmin):
-    list_display = (
-        "tree_actions",
-        "indented_title",
-        "kind",
-        "credit_code",
-        "system_code",
-        "is_active",
-    )
-    list_display_links = ("indented_title",)
+class UnionAdmin(MPTTModelAdmin):
+    """Every change goes through `unions.services` (tree lock, one audit entry per union
+    created, changed, moved or switched off). No drag-and-drop: django-mptt's would move
+    nodes without the lock. Unions are switched off, never deleted."""
+
+    list_display = ("name", "kind", "credit_code", "system_code", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "credit_code", "system_code")
     filter_horizontal = ("units",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {k: data[k] for k in services.UNION_FIELDS if k in data}
+        actor, parent = request.user, data.get("parent")
+        if not change:
+            obj.pk = services.create_union(actor=actor, parent=parent, request=request, **fields).pk
+            obj.refresh_from_db()
+            if "is_active" in data and not data["is_active"]:
+                services.set_union_active(actor=actor, union=obj, active=False, request=request)
+            return
+        services.update_union(actor=actor, union=obj, request=request, **fields)
+        if parent is not None and parent.pk != form.initial.get("parent"):
+            services.move_union(actor=actor, union=obj, new_parent=parent, request=request)
+        if "is_active" in data:
+            try:
+                services.set_union_active(
+                    actor=actor, union=obj, active=data["is_active"], request=request
+                )
+            except ValidationError as refused:
+                self.message_user(request, " ".join(refused.messages), level=messages.ERROR)
+        obj.refresh_from_db()
 
 
 @admin.register(Unit)

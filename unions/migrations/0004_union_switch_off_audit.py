@@ -4,15 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('unions', '0003_audit_append_only'),
+        ("unions", "0003_audit_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('login', '登录'), ('login_failed', '登录失败'), ('lockout', '账号锁定'), ('logout', '退出'), ('password_changed', '修改密码'), ('account_created', '开通账号'), ('account_reset', '重置密码'), ('account_disabled', '停用账号'), ('account_enabled', '启用账号'), ('account_changed', '修改账号'), ('union_created', '新建工会'), ('union_changed', '修改工会'), ('union_moved', '调整隶属关系'), ('union_disabled', '停用工会'), ('union_enabled', '启用工会'), ('id_revealed', '查看完整证件号'), ('member_changed', '修改会员'), ('export', '导出'), ('import_committed', '导入入库'), ('file_downloaded', '下载上传文件')], db_index=True, max_length=32, verbose_name='操作'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("login", "登录"),
+                    ("login_failed", "登录失败"),
+                    ("lockout", "账号锁定"),
+                    ("logout", "退出"),
+                    ("password_changed", "修改密码"),
+                    ("account_created", "开通账号"),
+                    ("account_reset", "重置密码"),
+                    ("account_disabled", "停用账号"),
+                    ("account_enabled", "启用账号"),
+                    ("account_changed", "修改账号"),
+                    ("union_created", "新建工会"),
+                    ("union_changed", "修改工会"),
+                    ("union_moved", "调整隶属关系"),
+                    ("union_disabled", "停用工会"),
+                    ("union_enabled", "启用工会"),
+                    ("id_revealed", "查看完整证件号"),
+                    ("member_changed", "修改会员"),
+                    ("export", "导出"),
+                    ("import_committed", "导入入库"),
+                    ("file_downloaded", "下载上传文件"),
+                ],
+                db_index=True,
+                max_length=32,
+                verbose_name="操作",
+            ),
         ),
     ]
