@@ -141,7 +141,7 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         from imports.engine import analyse_members, commit_members, reader
-        from members import codes
+        from registry import codes
         from unions.models import Union
 
         union = Union.objects.create(name=f"基准测试工会{time.time_ns()}", kind=codes.KIND_BASE)

@@ -24,7 +24,8 @@ from imports import engine, problem_codes, selectors, services, xlsx_templates
 from imports.engine import limits
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
-from members.validators import mask_id, mask_phone
+from members import selectors as member_selectors
+from registry.validators import mask_id, mask_phone
 from unions import access, audit
 from unions.models import AuditEntry
 
@@ -294,7 +295,7 @@ def export(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         union = data["union"]
-        members = access.members_for(request.user)
+        members = member_selectors.members_for(request.user)
         if data["scope"] == "own":
             members = members.filter(union=union)
         else:

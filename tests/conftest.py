@@ -15,9 +15,9 @@ import itertools
 
 import pytest
 
-from members import codes
 from members.models import Member
 from members.synthetic import id_number
+from registry import codes
 from unions.models import Union, User
 
 PASSWORD = "Correct-Horse-42"

@@ -57,7 +57,7 @@ def resolve_union(
     """The one union `ref` names: its 统一社会信用代码 or system code (either case, any
     width), else its exact name, which must be unique; with `allow_pk`, also its id
     (operators' commands only: a page must not let users enumerate unions by number)."""
-    from members.codes import normalize_key
+    from registry.codes import normalize_key
 
     text = (ref or "").strip()
     if not text:

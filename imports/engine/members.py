@@ -27,7 +27,7 @@ from imports.engine.problems import FileRejected, ImportSummary
 from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside, scope_root
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
-from members.validators import mask_id
+from registry.validators import mask_id
 from unions import audit
 from unions.access import subtree_q
 from unions.models import AuditEntry, Union, Unit, User

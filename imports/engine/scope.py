@@ -8,7 +8,7 @@ upload's union for commands run without `--as`. Unions are loaded once per run
 from dataclasses import dataclass
 
 from imports.engine.problems import FileRejected
-from members.codes import normalize_key
+from registry.codes import normalize_key
 from unions.access import subtree_q, union_in_scope, user_root
 from unions.models import Union, User
 

@@ -1,7 +1,7 @@
 from django.core.management import call_command
 
 from members.models import Member
-from members.validators import check_id_number
+from registry.validators import check_id_number
 from unions import demo_data
 from unions.models import Union, User
 

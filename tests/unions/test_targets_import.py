@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from members import codes
+from registry import codes
 from tests.unions.target_sheets import seed_001_workbook
 from unions import demo_data
 from unions.models import Campaign, Target, Union

@@ -3,7 +3,8 @@ from django.db import IntegrityError
 from django.urls import reverse
 
 from members.models import Member
-from unions.access import members_for, unions_for
+from members.selectors import members_for
+from unions.access import unions_for
 from unions.models import Union, User
 from unions.selectors import subtree_member_counts
 

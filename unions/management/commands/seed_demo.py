@@ -5,9 +5,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from members import codes
 from members.models import Member, MembershipEvent
 from members.synthetic import person
+from registry import codes
 from unions import demo_data
 from unions.models import Campaign, Target, Union, Unit, User
 from unions.targets import make_current, take_daily_snapshots
