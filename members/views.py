@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from imports.engine import export_members
 from members import selectors, services
+from members.export import export_members
 from members.forms import FilterForm, MemberEventForm, MemberForm
 from members.models import Member
 from members.view_helpers import int_or_none, require_editor, subtree_unions

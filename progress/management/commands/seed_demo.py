@@ -7,10 +7,12 @@ from django.utils import timezone
 
 from members.models import Member, MembershipEvent
 from members.synthetic import person
+from progress.models import Campaign, Target
+from progress.snapshots import take_daily_snapshots
+from progress.targets import make_current
 from registry import codes
 from unions import demo_data
-from unions.models import Campaign, Target, Union, Unit, User
-from unions.targets import make_current, take_daily_snapshots
+from unions.models import Union, Unit, User
 
 CAMPAIGN = "2019年全县工会组织及会员实名制信息采集"
 # The demo campaign runs around today, so its dashboard shows days left and a mix of
