@@ -141,7 +141,7 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         from imports.engine import analyse_members, commit_members, reader
-        from members import codes
+        from registry import codes
         from unions.models import Union
 
         union = Union.objects.create(name=f"基准测试工会{time.time_ns()}", kind=codes.KIND_BASE)
@@ -157,9 +157,7 @@ def main() -> None:
         cpu_started = cpu_seconds()
         backend_started = backend_cpu_seconds()
         started = time.perf_counter()
-        plan = analyse_members(
-            path, filename="roster.xlsx", union=union, progress=progress
-        )
+        plan = analyse_members(path, filename="roster.xlsx", union=union, progress=progress)
         analysed = time.perf_counter()
         summary = commit_members(plan, by=None)
         finished = time.perf_counter()

@@ -110,7 +110,8 @@ def fill(rebuild: bool) -> None:
     from django.db import connection
 
     from members.models import Member
-    from unions.models import Campaign, Target, Union, User
+    from progress.models import Campaign, Target
+    from unions.models import Union, User
 
     if not rebuild and Union.objects.count() == UNIONS and Member.objects.count() == MEMBERS:
         print(f"reusing {UNIONS:,} unions and {MEMBERS:,} members")
@@ -326,8 +327,8 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     fill(args.rebuild)
 
+    from progress.rollups import union_progress
     from unions.models import Union, User
-    from unions.progress import union_progress
 
     root = Union.objects.get(pk=1)
     county = Union.objects.filter(level=1).order_by("lft").first()

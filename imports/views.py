@@ -20,11 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from imports import engine, problem_codes, selectors, services, xlsx_templates
+from imports import problem_codes, selectors, services, xlsx_templates
 from imports.engine import limits
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
-from members.validators import mask_id, mask_phone
+from members import selectors as member_selectors
+from members.export import export_members
+from registry.validators import mask_id, mask_phone
 from unions import access, audit
 from unions.models import AuditEntry
 
@@ -294,7 +296,7 @@ def export(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         union = data["union"]
-        members = access.members_for(request.user)
+        members = member_selectors.members_for(request.user)
         if data["scope"] == "own":
             members = members.filter(union=union)
         else:
@@ -305,7 +307,7 @@ def export(request):
             members = members.filter(name__contains=data["q"])
         members = members.order_by("union__lft", "name", "pk")
         out = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-        rows = engine.export_members(members, out)
+        rows = export_members(members, out)
         audit.record(
             AuditEntry.Action.EXPORT,
             request=request,

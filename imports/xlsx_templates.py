@@ -18,8 +18,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from members import codes
 from members.synthetic import id_number
+from registry import codes
 from unions.models import Union
 
 TEXT = "@"

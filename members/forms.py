@@ -7,9 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from members import codes
 from members.models import Member, MembershipEvent
-from members.validators import Problem, check_date, check_id_number, check_mobile, check_name
+from registry import codes
+from registry.validators import Problem, check_date, check_id_number, check_mobile, check_name
 
 BLANK = [("", "——")]
 

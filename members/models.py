@@ -4,8 +4,8 @@ from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members import codes
-from members.validators import mask_id, mask_phone
+from registry import codes
+from registry.validators import mask_id, mask_phone
 
 
 class Member(models.Model):

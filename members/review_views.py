@@ -17,7 +17,6 @@ from members.models import Member
 from members.view_helpers import int_or_none, require_editor, subtree_unions
 from unions.access import (
     get_in_scope,
-    members_for,
     subtree_q,
     unions_for,
     user_root,
@@ -45,7 +44,7 @@ def _union_options(request) -> list[tuple[int, str]]:
 def review(request):
     """Members whose data need a look: warnings, keyset-paged."""
     union = _review_union(request)
-    members = members_for(request.user).filter(subtree_q(union, "union"))
+    members = selectors.members_for(request.user).filter(subtree_q(union, "union"))
     flagged = selectors.with_region(members).filter(selectors.review_q()).select_related("union")
     page = selectors.keyset_page(flagged, after=int_or_none(request.GET.get("after")))
     for member in page.rows:
@@ -64,7 +63,7 @@ def checklist(request):
     since = services.review_cycle_start()
     rows = selectors.checklist(union, since)
     own = (
-        members_for(request.user)
+        selectors.members_for(request.user)
         .filter(union=union, status__in=(Member.Status.ACTIVE, Member.Status.RESERVED))
         .select_related("union")
     )
@@ -95,7 +94,7 @@ def confirm(request):
     require_editor(request)
     field = "page_member" if "all" in request.POST else "member"
     ids = set(map(int_or_none, request.POST.getlist(field)))
-    members = members_for(request.user).filter(pk__in=ids - {None})
+    members = selectors.members_for(request.user).filter(pk__in=ids - {None})
     if None in ids or len(ids) != members.count():
         raise Http404
     count = services.confirm_members(members=members, by=request.user)

@@ -11,10 +11,10 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from stdnum import numdb
 
-from members import codes
 from members.models import Member, TransferRequest
-from members.validators import clean_text
-from unions.access import subtree_q, user_root
+from registry import codes
+from registry.validators import clean_text
+from unions.access import scope, subtree_q, user_root
 from unions.models import Union, User
 
 PAGE_SIZE = 50
@@ -22,6 +22,11 @@ PAGE_SIZE = 50
 _FULL_ID = re.compile(r"^[0-9A-Z]{8,}$")
 _ID_SUFFIX = re.compile(r"^\d{3,17}[\dX]$|^\d{4,18}$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def members_for(user: User) -> QuerySet:
+    """The members of the user's subtree (none for an account without a union)."""
+    return scope(user, Member.objects.all(), "union")
 
 
 class SearchTooShort(ValueError):

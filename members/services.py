@@ -20,9 +20,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members import bulk, codes, tallies
+from members import bulk, tallies
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
-from members.validators import Problem, check_date, mask_id, mask_phone
+from registry import codes
+from registry.validators import Problem, check_date, mask_id, mask_phone
 from unions import audit
 from unions.models import AuditEntry, Union, Unit, User
 from unions.selectors import UnionNotFound, resolve_union

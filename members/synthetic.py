@@ -3,7 +3,7 @@
 import datetime
 import random
 
-from members.validators import mod11_2_check
+from registry.validators import mod11_2_check
 
 REGIONS = ["430725", "430702", "430703", "430721", "430102", "420106", "320311", "110105"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"

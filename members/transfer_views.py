@@ -10,10 +10,9 @@ from django.views.decorators.http import require_POST
 from members import selectors, services
 from members.forms import DecisionForm
 from members.models import Member, TransferRequest
-from members.validators import Problem
+from registry.validators import Problem
 from unions.access import (
     get_in_scope,
-    members_for,
     union_in_scope,
     user_root,
 )
@@ -72,7 +71,7 @@ def transfer_list(request):
 @login_required
 def transfer_detail(request, pk):
     transfer = _transfer(request, pk)
-    can_see_member = members_for(request.user).filter(pk=transfer.member_id).exists()
+    can_see_member = selectors.members_for(request.user).filter(pk=transfer.member_id).exists()
     return render(
         request,
         "members/transfer_detail.html",

@@ -17,16 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from imports.engine import export_members
 from members import selectors, services
+from members.export import export_members
 from members.forms import FilterForm, MemberEventForm, MemberForm
 from members.models import Member
-from members.validators import Problem
 from members.view_helpers import int_or_none, require_editor, subtree_unions
+from registry.validators import Problem
 from unions import audit
 from unions.access import (
     get_in_scope,
-    members_for,
     union_in_scope,
     unions_for,
     user_root,
@@ -37,7 +36,7 @@ FILTER_SESSION_KEY = "member_filter"
 
 
 def _member(request, pk) -> Member:
-    return get_in_scope(members_for(request.user).select_related("union", "unit"), pk=pk)
+    return get_in_scope(selectors.members_for(request.user).select_related("union", "unit"), pk=pk)
 
 
 # ---- list, search, export ------------------------------------------------------
@@ -83,7 +82,7 @@ def member_list(request):
         form = FilterForm(initial=initial, unions=unions)
 
     member_filter = _current_filter(request, unions)
-    scoped = members_for(request.user)
+    scoped = selectors.members_for(request.user)
     context = {"form": form, "filter": member_filter}
     try:
         base = member_filter.apply(scoped, with_status=False)
@@ -123,7 +122,7 @@ def member_export(request):
     """The current filter as xlsx. Editors get full IDs and phones; 查看 gets them masked."""
     member_filter = _current_filter(request, subtree_unions(request))
     try:
-        queryset = member_filter.apply(members_for(request.user))
+        queryset = member_filter.apply(selectors.members_for(request.user))
     except selectors.SearchTooShort:
         messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
         return redirect("members:list")

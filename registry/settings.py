@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "import_export",
     "unions",
     "members",
+    "progress",
     "imports",
 ]
 
@@ -237,7 +238,7 @@ LOGGING = {
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE["unions.daily_snapshots"] = {
-    "task": "unions.tasks.daily_snapshots",
+    "task": "progress.tasks.daily_snapshots",
     "schedule": crontab(hour=envint("SNAPSHOT_HOUR", 23), minute=50),
 }
 

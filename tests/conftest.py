@@ -15,9 +15,10 @@ import itertools
 
 import pytest
 
-from members import codes, tallies
+from members import tallies
 from members.models import Member
 from members.synthetic import id_number
+from registry import codes
 from unions.models import Union, User
 
 PASSWORD = "Correct-Horse-42"

@@ -42,12 +42,6 @@ def unions_for(user: User) -> QuerySet:
     return scope(user, Union.objects.all(), None)
 
 
-def members_for(user: User) -> QuerySet:
-    from members.models import Member
-
-    return scope(user, Member.objects.all(), "union")
-
-
 def accounts_for(user: User) -> QuerySet:
     return scope(user, User.objects.filter(is_superuser=False), "union")
 

@@ -80,35 +80,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-# Campaigns and targets (issue 6) ---------------------------------------------------
-from unions.models import Campaign, Target  # noqa: E402
-
-
-@admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "starts_on", "deadline", "is_current")
-    readonly_fields = ("is_current",)
-    actions = ["make_current"]
-
-    @admin.action(description="设为当前采集行动")
-    def make_current(self, request, queryset):
-        from unions.targets import make_current
-
-        if queryset.count() != 1:
-            self.message_user(request, "请只选择一个采集行动。", level="error")
-            return
-        make_current(campaign=queryset.get())
-
-
-@admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
-    list_display = ("union", "campaign", "members", "organisations", "set_by", "updated_at")
-    list_filter = ("campaign",)
-    search_fields = ("union__name",)
-    raw_id_fields = ("union", "set_by")
-    list_select_related = ("union", "campaign", "set_by")
-
-
 def _platform_operators_only(request) -> bool:
     """/ops/ is for platform operators (superusers) only; a staff flag alone opens nothing."""
     return request.user.is_active and request.user.is_superuser

@@ -6,7 +6,7 @@ import re
 from django.conf import settings
 from django.http import HttpRequest
 
-from members.validators import mask_id
+from registry.validators import mask_id
 from unions.models import AuditEntry, Union, User
 
 # Anything shaped like an ID number (18 or 15 characters, digits with a final X)

@@ -7,7 +7,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from members.validators import Problem, check_credit_code
+from registry.validators import Problem, check_credit_code
 from unions.access import assignable_roles, unions_for, user_root
 from unions.models import AuditEntry, Union, User
 

@@ -1,44 +1,12 @@
 """Read-side queries over the union tree."""
 
 import datetime
-from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from unions.access import subtree_q
 from unions.models import Union
-
-
-@dataclass
-class UnionCount:
-    union: Union
-    own: int
-    total: int
-
-
-def subtree_member_counts(root: Union) -> dict[int, UnionCount]:
-    """Active members per union of `root`'s subtree, own and rolled up over the tree.
-
-    Two queries whatever the tree size: one grouped count per union, one list of
-    the subtree's unions; the roll-up walks them children-first in memory.
-    """
-    from members.models import Member
-
-    own = dict(
-        Member.objects.filter(subtree_q(root, "union"), status=Member.Status.ACTIVE)
-        .values_list("union_id")
-        .annotate(n=Count("id"))
-        .values_list("union_id", "n")
-    )
-    unions = list(Union.objects.filter(subtree_q(root)).order_by("lft"))
-    counts = {
-        u.pk: UnionCount(union=u, own=own.get(u.pk, 0), total=own.get(u.pk, 0)) for u in unions
-    }
-    for union in reversed(unions):
-        if union.parent_id in counts and union.pk != root.pk:
-            counts[union.parent_id].total += counts[union.pk].total
-    return counts
 
 
 class UnionNotFound(Exception):
@@ -57,7 +25,7 @@ def resolve_union(
     """The one union `ref` names: its 统一社会信用代码 or system code (either case, any
     width), else its exact name, which must be unique; with `allow_pk`, also its id
     (operators' commands only: a page must not let users enumerate unions by number)."""
-    from members.codes import normalize_key
+    from registry.codes import normalize_key
 
     text = (ref or "").strip()
     if not text:

@@ -2,39 +2,17 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from unions import services
 from unions.access import (
-    accounts_for,
     admin_required,
     below_root_for,
     get_in_scope,
     unions_for,
-    user_root,
 )
 from unions.forms import UnionForm, UnionMoveForm
-from unions.selectors import subtree_member_counts
-
-
-@admin_required
-def union_tree(request):
-    root = user_root(request.user)
-    counts = subtree_member_counts(root)
-    accounts = dict(
-        accounts_for(request.user)
-        .filter(is_active=True)
-        .values_list("union_id")
-        .annotate(n=Count("id"))
-        .values_list("union_id", "n")
-    )
-    rows = [
-        {"count": c, "depth": c.union.level - root.level, "accounts": accounts.get(pk, 0)}
-        for pk, c in counts.items()
-    ]
-    return render(request, "unions/union_tree.html", {"root": root, "rows": rows})
 
 
 @admin_required

@@ -1,27 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
 from unions import audit
-from unions.access import user_root
 from unions.forms import LoginForm
 from unions.models import AuditEntry
-from unions.selectors import subtree_member_counts
-
-
-@login_required
-def home(request):
-    root = user_root(request.user)
-    context = {"root": root}
-    if root is not None:
-        counts = subtree_member_counts(root)
-        context["root_count"] = counts[root.pk]
-        context["children"] = [c for c in counts.values() if c.union.parent_id == root.pk]
-        context["union_total"] = len(counts)
-    return render(request, "home.html", context)
 
 
 class LoginView(auth_views.LoginView):

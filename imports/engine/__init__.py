@@ -1,6 +1,5 @@
 """The import engine shared by the commands and the browser flow (docs/import-engine.md)."""
 
-from imports.engine.export import export_members
 from imports.engine.members import MemberPlan, analyse_members, commit_members
 from imports.engine.problems import FileRejected, ImportSummary, RowProblem
 from imports.engine.report import write_error_report
@@ -16,6 +15,5 @@ __all__ = [
     "analyse_unions",
     "commit_members",
     "commit_unions",
-    "export_members",
     "write_error_report",
 ]

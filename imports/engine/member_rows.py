@@ -11,8 +11,8 @@ from django.conf import settings
 
 from imports.engine.headers import IGNORED, HeaderMatch, build_aliases, header_key
 from imports.engine.problems import FileRejected, RowProblem
-from members import codes
-from members.validators import (
+from registry import codes
+from registry.validators import (
     IdInfo,
     Problem,
     check_date,

@@ -29,7 +29,7 @@ from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside
 from members import services
 from members.models import Member
-from members.validators import mask_id
+from registry.validators import mask_id
 from unions.access import subtree_q
 from unions.models import Union, Unit, User
 

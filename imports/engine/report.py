@@ -9,8 +9,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
-from imports.engine.cells import safe_text
 from imports.engine.member_rows import display
+from registry.cells import safe_text
 
 BAD = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
 WARN = PatternFill("solid", start_color="FFEB9C", end_color="FFEB9C")

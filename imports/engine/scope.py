@@ -7,7 +7,7 @@ narrowed to the upload's union for commands run without `--as`. Unions are loade
 
 from dataclasses import dataclass
 
-from members.codes import normalize_key
+from registry.codes import normalize_key
 from unions.access import subtree_q
 from unions.models import Union
 

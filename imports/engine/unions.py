@@ -24,9 +24,9 @@ from imports.engine.member_rows import display
 from imports.engine.problems import FileRejected, ImportSummary, RowProblem
 from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside
-from members import codes
-from members.codes import normalize_key
-from members.validators import Problem, check_credit_code, check_date, clean_number_text
+from registry import codes
+from registry.codes import normalize_key
+from registry.validators import Problem, check_credit_code, check_date, clean_number_text
 from unions import services
 from unions.models import Union, User
 

@@ -7,10 +7,10 @@ import io
 import openpyxl
 from django.urls import reverse
 
-from members import codes
 from members.forms import MemberForm
 from members.models import Member, MembershipEvent, TransferRequest
 from members.synthetic import id_number
+from registry import codes
 from tests.authz import ALL_ROLES, EDITORS, Rule
 from unions.models import AuditEntry, Union
 

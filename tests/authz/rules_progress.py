@@ -4,8 +4,9 @@
 
 import datetime
 
+from progress.models import Campaign
 from tests.authz import ADMINS, ALL_ROLES, Rule
-from unions.models import AuditEntry, Campaign
+from unions.models import AuditEntry
 
 
 def campaign(world) -> Campaign:

@@ -1,6 +1,6 @@
 """Rules for account management, union pages and the audit log (管理员 only)."""
 
-from members import codes
+from registry import codes
 from tests.authz import ADMINS, Rule
 from unions.models import Union, User
 

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from imports.models import ImportJob
 from imports.tasks import process_import_job
 from imports.xlsx_templates import CODE_SHEET, FIRST_DATA_ROW
-from members import codes
 from members.models import Member
+from registry import codes
 from tests.conftest import PASSWORD
 from tests.imports.sheets import mobile, person_id
 from unions.models import User

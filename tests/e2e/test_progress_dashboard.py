@@ -3,9 +3,10 @@ import datetime
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from progress.models import Campaign, Target
+from progress.snapshots import take_daily_snapshots
 from tests.conftest import PASSWORD
-from unions.models import Campaign, Target, User
-from unions.targets import take_daily_snapshots
+from unions.models import User
 
 
 def test_officer_finds_a_lagging_unit_in_one_click(
@@ -80,7 +81,7 @@ def test_admin_sets_a_childs_target_in_the_browser(page, login, tree, make_user,
 def test_admin_uploads_a_target_sheet_and_sees_what_was_not_imported(
     page, login, tree, make_user, transactional_db, tmp_path
 ):
-    from tests.unions.target_sheets import seed_001_workbook
+    from tests.progress.target_sheets import seed_001_workbook
 
     today = timezone.localdate()
     Campaign.objects.create(

@@ -1,6 +1,6 @@
 import pytest
 
-from members import codes
+from registry import codes
 from unions.models import Union, User
 
 

@@ -5,8 +5,8 @@ import datetime
 import pytest
 
 from imports.engine import analyse_members, commit_members
-from members import codes
 from members.models import Member, MembershipEvent
+from registry import codes
 from tests.imports.helpers import problems
 from tests.imports.sheets import csv_file, mobile, person_id, workbook, wrong_check_digit
 from unions.access import user_root
@@ -283,7 +283,7 @@ def collection_sheet_rows():
     permit = person_id(3, region="810000")
     unknown_region = person_id(10, region="439999")
     bad_birth_first17 = "43072519850230" + "123"
-    from members.validators import mod11_2_check
+    from registry.validators import mod11_2_check
 
     bad_birth = bad_birth_first17 + mod11_2_check(bad_birth_first17)
     header = [

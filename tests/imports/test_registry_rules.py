@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from imports.engine import analyse_members, commit_members
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
-from members.validators import mask_phone
+from registry.validators import mask_phone
 from tests.imports.helpers import problems
 from tests.imports.sheets import mobile, person_id, workbook
 from unions.access import can_import, user_root

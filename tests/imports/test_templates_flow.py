@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from imports.models import ImportJob
 from imports.xlsx_templates import CODE_SHEET, FIRST_DATA_ROW, GUIDE_SHEET
-from members import codes
 from members.models import Member
+from registry import codes
 from tests.imports.sheets import mobile, person_id
 from unions.models import Union, User
 

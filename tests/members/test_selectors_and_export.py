@@ -4,8 +4,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from imports.engine import export_members
 from members import selectors
+from members.export import export_members
 from members.models import Member
 from members.synthetic import id_number
 

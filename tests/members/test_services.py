@@ -6,9 +6,9 @@ from django.utils import timezone
 from members import services
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
 from members.synthetic import id_number
-from members.validators import Problem, mask_id
+from progress.counts import subtree_member_counts
+from registry.validators import Problem, mask_id
 from unions.models import AuditEntry, User
-from unions.selectors import subtree_member_counts
 
 
 def new_data(**overrides):

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from members import codes
 from members.synthetic import id_number
-from members.validators import (
+from registry import codes
+from registry.validators import (
     Problem,
     check_credit_code,
     check_date,

@@ -3,9 +3,10 @@ from django.db import IntegrityError
 from django.urls import reverse
 
 from members.models import Member
-from unions.access import members_for, unions_for
+from members.selectors import members_for
+from progress.counts import subtree_member_counts
+from unions.access import unions_for
 from unions.models import Union, User
-from unions.selectors import subtree_member_counts
 
 
 def test_member_counts_roll_up_the_tree(tree, make_member):

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from members import codes
+from registry import codes
 from unions.models import AuditEntry, Union, User
 from unions.services import create_union, move_union
 

@@ -3,10 +3,11 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from imports.cli import find_union, find_user
-from imports.engine import export_members
+from members.export import export_members
 from members.models import Member
+from members.selectors import members_for
 from unions import audit
-from unions.access import members_for, subtree_q
+from unions.access import subtree_q
 from unions.models import AuditEntry
 
 

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from unions.targets import take_daily_snapshots
+from progress.snapshots import take_daily_snapshots
 
 
 @shared_task

@@ -1,5 +1,7 @@
 """Progress dashboard: every role sees the progress of its own subtree; 管理员 set the
-targets of the children of any union in their subtree."""
+targets of the children of any union in their subtree. Also the pages of other apps that
+show subtree member counts (the home page, the union tree), so that every count comes
+from the one counter in `progress.counts`."""
 
 import datetime
 import tempfile
@@ -9,6 +11,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,17 +19,53 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from progress.counts import counted_unions, subtree_member_counts
+from progress.export import progress_workbook, statistics_workbook
+from progress.forms import ChildTargetsForm
+from progress.models import Campaign, Target
+from progress.rollups import current_campaign, snapshot_members, trend, union_progress
+from progress.statistics import member_statistics
+from progress.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
+from progress.targets_sheet import SheetUnreadable
 from unions import audit
-from unions.access import get_in_scope, unions_for, user_root
-from unions.models import AuditEntry, Campaign, Target
-from unions.progress import current_campaign, snapshot_members, trend, union_progress
-from unions.progress_export import progress_workbook, statistics_workbook
-from unions.statistics import member_statistics
-from unions.target_forms import ChildTargetsForm
-from unions.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
-from unions.targets_sheet import SheetUnreadable
+from unions.access import accounts_for, admin_required, get_in_scope, unions_for, user_root
+from unions.models import AuditEntry
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def home(request):
+    """The start page: the account's union, its members and its children's, by the one
+    subtree counter (so it agrees with the progress page)."""
+    root = user_root(request.user)
+    context = {"root": root}
+    if root is not None:
+        counts = subtree_member_counts(root)
+        context["root_count"] = counts[root.pk]
+        context["children"] = [c for c in counts.values() if c.union.parent_id == root.pk]
+        context["union_total"] = len(counts)
+    return render(request, "home.html", context)
+
+
+@admin_required
+def union_tree(request):
+    """工会组织 (`unions:union_tree`): the administrator's subtree, switched-off unions
+    included so they can be managed, with member counts from the one counter."""
+    root = user_root(request.user)
+    counts = subtree_member_counts(root, include_switched_off=True)
+    accounts = dict(
+        accounts_for(request.user)
+        .filter(is_active=True)
+        .values_list("union_id")
+        .annotate(n=Count("id"))
+        .values_list("union_id", "n")
+    )
+    rows = [
+        {"count": c, "depth": c.union.level - root.level, "accounts": accounts.get(pk, 0)}
+        for pk, c in counts.items()
+    ]
+    return render(request, "unions/union_tree.html", {"root": root, "rows": rows})
 
 
 def _union(request, pk):
@@ -72,7 +111,7 @@ def union_page(request, pk):
     ]
     return render(
         request,
-        "unions/progress.html",
+        "progress/progress.html",
         {
             "union": union,
             "progress": progress,
@@ -111,7 +150,7 @@ def report_xlsx(request, pk):
 def statistics_xlsx(request, pk):
     union = _union(request, pk)
     year = timezone.localdate().year
-    children = list(union.get_children().order_by("lft"))
+    children = list(counted_unions(union.get_children()).order_by("lft"))
     stats = member_statistics(union, [union, *children], year=year)
     audit.record(
         AuditEntry.Action.EXPORT,
@@ -159,7 +198,7 @@ def _targets_page(request, union, campaign, form, report=None, upload_error=""):
     own = Target.objects.filter(campaign=campaign, union=union).first()
     return render(
         request,
-        "unions/set_targets.html",
+        "progress/set_targets.html",
         {
             "union": union,
             "campaign": campaign,

@@ -14,9 +14,10 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from members.models import Member, MembershipEvent
+from progress.counts import RangeSums, counted_members_q
 from unions.access import subtree_q
 from unions.models import Union
-from unions.progress import RangeSums
 
 IDENTITY_KEY = "身份类别"
 MEMBER_WELFARE_ONLY = ("劳务派遣", "临聘")
@@ -44,10 +45,10 @@ def member_statistics(
     """One row per union in `unions` (each in `root`'s subtree), its whole subtree counted.
 
     会员数 counts members on the roll plus those who retired this year (the notice's
-    cut-off counts them in). One grouped query.
+    cut-off counts them in). Which members count follows the one subtree counter
+    (`progress.counts`): on the roll by its rule, and a retiree only when their union is
+    active too. One grouped query.
     """
-    from members.models import Member, MembershipEvent
-
     year = year or timezone.localdate().year
     retired_this_year = Exists(
         MembershipEvent.objects.filter(
@@ -64,16 +65,19 @@ def member_statistics(
     rows = (
         Member.objects.filter(subtree_q(root, "union"))
         .annotate(identity=KT(f"extra__{IDENTITY_KEY}"), retired_now=retired_this_year)
-        .filter(Q(status=Member.Status.ACTIVE) | Q(status=Member.Status.RETIRED, retired_now=True))
-        .values("union__lft")
+        .filter(
+            counted_members_q()
+            | Q(status=Member.Status.RETIRED, retired_now=True, union__is_active=True)
+        )
+        .values("union__tree_id", "union__lft")
         .annotate(
             n=Count("id"),
             retired=Count("id", filter=retiree),
             women=Count("id", filter=Q(gender="2")),
             member_only=Count("id", filter=member_only & ~retiree),
         )
-        .order_by("union__lft")
-        .values_list("union__lft", "n", "retired", "women", "member_only")
+        .order_by("union__tree_id", "union__lft")
+        .values_list("union__tree_id", "union__lft", "n", "retired", "women", "member_only")
     )
     sums = RangeSums(rows, width=4)
     result = []

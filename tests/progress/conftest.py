@@ -1,6 +1,6 @@
 import pytest
 
-from members import codes
+from registry import codes
 from unions import demo_data
 from unions.models import Union
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from unions import progress_views as views
+from progress import views
 
 app_name = "progress"
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
+from progress.models import Campaign, Target
+from progress.rollups import current_campaign
+from progress.targets_sheet import SheetProblem, read_target_sheet
 from unions.access import subtree_q, union_in_scope
-from unions.models import Campaign, DailySnapshot, Target, Union, User
-from unions.progress import current_campaign
-from unions.targets_sheet import SheetProblem, read_target_sheet
+from unions.models import Union, User
 
 
 class TargetError(Exception):
@@ -248,43 +248,3 @@ def import_targets(
     if dry_run:
         transaction.set_rollback(True)
     return report
-
-
-@transaction.atomic
-def take_daily_snapshots(
-    *, on: datetime.date | None = None, from_registration: bool = False
-) -> int:
-    """Active members of every union's subtree today. Running it twice a day keeps one row.
-
-    `from_registration` rebuilds a past day from registration dates (for back-filling):
-    members active now and registered by the end of `on`.
-    """
-    from members.models import Member
-
-    on = on or timezone.localdate()
-    campaign = current_campaign()
-    members = Member.objects.filter(status=Member.Status.ACTIVE)
-    if from_registration:
-        end_of_day = timezone.make_aware(
-            datetime.datetime.combine(on + datetime.timedelta(days=1), datetime.time.min)
-        )
-        members = members.filter(created_at__lt=end_of_day)
-    own = dict(members.values("union_id").annotate(n=Count("*")).values_list("union_id", "n"))
-    unions = list(
-        Union.objects.filter(is_active=True)
-        .order_by("tree_id", "lft")
-        .values_list("pk", "parent_id")
-    )
-    totals = {pk: own.get(pk, 0) for pk, _parent in unions}
-    for pk, parent_id in reversed(unions):
-        if parent_id in totals:
-            totals[parent_id] += totals[pk]
-    DailySnapshot.objects.filter(on=on).delete()
-    DailySnapshot.objects.bulk_create(
-        [
-            DailySnapshot(on=on, union_id=pk, campaign=campaign, members=n)
-            for pk, n in totals.items()
-        ],
-        batch_size=2000,
-    )
-    return len(totals)

@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from unions.models import Campaign
-from unions.progress import current_campaign, union_progress
+from progress.models import Campaign
+from progress.rollups import current_campaign, union_progress
 from unions.selectors import UnionNotFound, resolve_union
 
 

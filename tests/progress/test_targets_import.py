@@ -5,11 +5,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
-from members import codes
-from tests.unions.target_sheets import seed_001_workbook
+from progress.models import Campaign, Target
+from progress.rollups import union_progress
+from registry import codes
+from tests.progress.target_sheets import seed_001_workbook
 from unions import demo_data
-from unions.models import Campaign, Target, Union
-from unions.progress import union_progress
+from unions.models import Union
 
 CAMPAIGN = "2019年全县工会组织及会员实名制信息采集"
 

@@ -9,10 +9,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from members.models import Member, MembershipEvent
-from unions.models import AuditEntry, Campaign, DailySnapshot, Target, Union, User
-from unions.progress import pace, union_progress
-from unions.statistics import member_statistics, welfare_class
-from unions.targets import take_daily_snapshots
+from progress.models import Campaign, DailySnapshot, Target
+from progress.rollups import pace, union_progress
+from progress.snapshots import take_daily_snapshots
+from progress.statistics import member_statistics, welfare_class
+from unions.models import AuditEntry, Union, User
 
 TODAY = datetime.date(2019, 10, 25)
 
@@ -148,7 +149,7 @@ def test_snapshots_are_idempotent_per_day(tree, campaign, make_member):
 
 
 def test_snapshot_task_is_scheduled_daily(settings):
-    from unions.tasks import daily_snapshots
+    from progress.tasks import daily_snapshots
 
     entries = [
         e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == daily_snapshots.name

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("unions", "0003_audit_append_only"),
+        ("unions", "0004_progress_models_move_to_progress_app"),
     ]
 
     operations = [

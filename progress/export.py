@@ -6,8 +6,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from unions.progress import Progress
-from unions.statistics import UnionStatistics
+from progress.rollups import Progress
+from progress.statistics import UnionStatistics
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)

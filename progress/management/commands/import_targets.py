@@ -3,9 +3,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from progress.targets import TargetError, import_targets
+from progress.targets_sheet import SheetUnreadable
 from unions.selectors import UnionNotFound, resolve_union
-from unions.targets import TargetError, import_targets
-from unions.targets_sheet import SheetUnreadable
 
 
 def iso_date(value: str) -> datetime.date:

@@ -5,7 +5,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from imports.engine.cells import safe_text
+from registry.cells import safe_text
 
 COLUMNS = [
     ("所在工会", lambda m: m.union.name),

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext as _
 
-from unions.models import Target, Union
+from progress.models import Target
+from unions.models import Union
 
 
 class ChildTargetsForm(forms.Form):

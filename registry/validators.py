@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 
-from members import codes
+from registry import codes
 
 
 class Problem(Exception):

@@ -1,23 +1,22 @@
 """Collection progress of a union against its campaign targets.
 
-A fixed number of queries whatever the tree size: the active members of the
-subtree are counted per union in one grouped query (keyed by the union's `lft`),
-and every total — the node's, each child's, each laggard's — is then a range sum
-over those counts (prefix sums over `lft`, the MPTT ranges), computed in memory.
+A fixed number of queries whatever the tree size: the members are counted by the one
+subtree counter (`progress.counts`), and every total — the node's, each child's, each
+laggard's — is a range sum over its per-union rows, computed in memory. Switched-off
+unions are neither children nor laggards (docs/progress.md).
 """
 
 import datetime
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate
 
 from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 
+from progress.counts import SubtreeCounts, counted_unions
+from progress.models import Campaign, DailySnapshot, Target
 from unions.access import subtree_q
-from unions.models import Campaign, DailySnapshot, Target, Union
+from unions.models import Union
 
 WEEK = datetime.timedelta(days=7)
 
@@ -144,31 +143,6 @@ class Progress:
         }
 
 
-class RangeSums:
-    """Per-union figures keyed by `lft`, summable over any union's MPTT range in O(log n)."""
-
-    def __init__(self, rows, *, width: int):
-        """`rows`: (lft, figure_1, …, figure_width) sorted by lft."""
-        columns = list(zip(*rows, strict=True)) or [()] * (width + 1)
-        self._lfts: list[int] = list(columns[0])
-        self._prefix = [[0, *accumulate(column)] for column in columns[1:]]
-
-    @property
-    def lfts(self) -> list[int]:
-        return self._lfts
-
-    def prefix(self, column: int) -> list[int]:
-        return self._prefix[column]
-
-    def span(self, lft: int, rght: int) -> tuple[int, ...]:
-        lo = bisect_left(self._lfts, lft)
-        hi = bisect_right(self._lfts, rght)
-        return tuple(p[hi] - p[lo] for p in self._prefix)
-
-    def sums(self, union: Union) -> tuple[int, ...]:
-        return self.span(union.lft, union.rght)
-
-
 def target_holders(
     root: Union, campaign: Campaign | None
 ) -> list[tuple[int, int, int, int, int | None]]:
@@ -176,7 +150,7 @@ def target_holders(
     if campaign is None:
         return []
     rows = (
-        Target.objects.filter(subtree_q(root, "union"), campaign=campaign)
+        Target.objects.filter(subtree_q(root, "union"), campaign=campaign, union__is_active=True)
         .order_by()
         .values_list("union_id", "union__lft", "union__rght", "members", "organisations")
     )
@@ -184,40 +158,6 @@ def target_holders(
     with connection.cursor() as cursor:  # plain tuples: there may be thousands
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-class SubtreeCounts(RangeSums):
-    """Active members of any union in `root`'s subtree, from one grouped query.
-
-    Members are counted per union id straight from the partial index on active members
-    (PostgreSQL aggregates that without touching the table), and only the few thousand
-    per-union rows are then joined to the unions for their `lft`. Totals of any union of
-    the subtree are then range sums, in memory.
-    """
-
-    def __init__(self, root: Union):
-        from members.models import Member
-
-        per_union = Member.objects.filter(status=Member.Status.ACTIVE)
-        if root.lft != 1:  # a whole tree needs no filter before grouping
-            per_union = per_union.filter(
-                union_id__in=Union.objects.filter(subtree_q(root)).values("pk")
-            )
-        inner, params = (
-            per_union.values("union_id").annotate(n=Count("*")).order_by().query.sql_with_params()
-        )
-        unions = connection.ops.quote_name(Union._meta.db_table)
-        # `inner` is Django's own compiled SQL; every value is a parameter.
-        sql = (
-            f"SELECT u.lft, c.n FROM ({inner}) c JOIN {unions} u ON u.id = c.union_id"  # noqa: S608
-            " WHERE u.tree_id = %s AND u.lft BETWEEN %s AND %s ORDER BY u.lft"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, root.tree_id, root.lft, root.rght])
-            super().__init__(cursor.fetchall(), width=1)
-
-    def members(self, union: Union) -> int:
-        return self.sums(union)[0]
 
 
 def union_progress(
@@ -240,7 +180,7 @@ def union_progress(
     holders = target_holders(union, campaign)
     counts = SubtreeCounts(union)
     targets = {pk: (members, orgs) for pk, _lft, _rght, members, orgs in holders}
-    children = list(union.get_children().order_by("lft"))
+    children = list(counted_unions(union.get_children()).order_by("lft"))
     week_ago = snapshot_members([union, *children], on=today - WEEK)
 
     def line(u: Union) -> Line:
@@ -258,11 +198,10 @@ def union_progress(
     )
 
     # Laggards anywhere below: every target holder whose subtree is behind the pace.
-    lfts, prefix, own_pk = counts.lfts, counts.prefix(0), union.pk
     behind = []
     for pk, lft, rght, target, _orgs in holders:
-        if target and pk != own_pk:
-            members = prefix[bisect_right(lfts, rght)] - prefix[bisect_left(lfts, lft)]
+        if target and pk != union.pk:
+            members = counts.members_in(union.tree_id, lft, rght)
             if members < target * share:
                 behind.append((members / target, members - target, pk))
     worst = [pk for *_order, pk in sorted(behind)[:laggard_limit]]

@@ -1,7 +1,7 @@
 from django.core.management import call_command
 
 from members.models import Member
-from members.validators import check_id_number
+from registry.validators import check_id_number
 from unions import demo_data
 from unions.models import Union, User
 
@@ -25,9 +25,9 @@ def test_seed_demo_builds_the_taoyuan_registry_once(db):
 
 
 def test_seed_demo_has_the_countys_campaign_and_targets(db):
+    from progress.models import Campaign
+    from progress.rollups import union_progress
     from unions.access import subtree_q
-    from unions.models import Campaign
-    from unions.progress import union_progress
 
     call_command("seed_demo", members=300)
     campaign = Campaign.objects.get(is_current=True)

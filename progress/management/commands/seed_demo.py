@@ -5,12 +5,16 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from members import codes
-from members.models import Member, MembershipEvent
+from members import services as member_services
+from members.models import Member, MemberChange
 from members.synthetic import person
+from progress.models import Campaign, Target
+from progress.snapshots import take_daily_snapshots
+from progress.targets import make_current
+from registry import codes
 from unions import demo_data
-from unions.models import Campaign, Target, Union, Unit, User
-from unions.targets import make_current, take_daily_snapshots
+from unions import services as union_services
+from unions.models import Union, User
 
 CAMPAIGN = "2019年全县工会组织及会员实名制信息采集"
 # The demo campaign runs around today, so its dashboard shows days left and a mix of
@@ -106,21 +110,21 @@ class Command(BaseCommand):
         by_name: dict[str, Union] = {}
 
         def add(name: str, kind: str, parent: Union | None, unit_names=()) -> Union:
-            union = Union.objects.create(name=name, kind=kind, parent=parent)
+            # Through the union writer like every other door (tree lock, audit entry).
+            union = union_services.create_union(actor=None, parent=parent, name=name, kind=kind)
             for unit_name in unit_names:
-                union.units.add(Unit.objects.create(name=unit_name, staff_count=20))
+                union_services.link_unit(union, {"name": unit_name, "staff_count": 20})
             by_name[name] = union
             return union
 
-        with Union.objects.delay_mptt_updates():
-            province = add("湖南省总工会", codes.KIND_LOCAL_FEDERATION, None)
-            city = add("常德市总工会", codes.KIND_LOCAL_FEDERATION, province)
-            county = add(demo_data.COUNTY, codes.KIND_LOCAL_FEDERATION, city)
-            add("鼎城区总工会", codes.KIND_LOCAL_FEDERATION, city)
-            for name, _target in demo_data.COUNTY_UNITS + demo_data.TOWNS:
-                add(name, kind_for(name), county)
-            for parent, name, kind, units in BASE_UNIONS:
-                add(name, kind, by_name[parent], units)
+        province = add("湖南省总工会", codes.KIND_LOCAL_FEDERATION, None)
+        city = add("常德市总工会", codes.KIND_LOCAL_FEDERATION, province)
+        county = add(demo_data.COUNTY, codes.KIND_LOCAL_FEDERATION, city)
+        add("鼎城区总工会", codes.KIND_LOCAL_FEDERATION, city)
+        for name, _target in demo_data.COUNTY_UNITS + demo_data.TOWNS:
+            add(name, kind_for(name), county)
+        for parent, name, kind, units in BASE_UNIONS:
+            add(name, kind, by_name[parent], units)
         for union in by_name.values():
             union.refresh_from_db()
         return by_name
@@ -182,8 +186,9 @@ class Command(BaseCommand):
             weights[name] = 120 if kind in (codes.KIND_BASE, codes.KIND_JOINT_BASE) else 40
         scale = wanted / sum(weights.values())
         seen: set[str] = set()
-        batch: list[Member] = []
+        batch: list[dict] = []
         serial = 0
+        today = timezone.localdate()
         for name, weight in weights.items():
             union = by_name[name]
             units = list(union.units.all())
@@ -193,40 +198,35 @@ class Command(BaseCommand):
                 if data["id_number"] in seen:
                     continue
                 seen.add(data["id_number"])
+                # Joined at 22 or later, never in the future.
+                joined = data["birth_date"] + datetime.timedelta(
+                    days=22 * 365 + rng.randrange(3000)
+                )
                 batch.append(
-                    Member(
+                    {
                         **data,
-                        union=union,
-                        unit=rng.choice(units) if units else None,
-                        ethnicity=rng.choice(["01"] * 18 + ["15", "03", "06"]),
-                        political_status=rng.choice(["13"] * 6 + ["01", "01", "03"]),
-                        education=rng.choice(["21", "31", "61", "41", "14"]),
-                        household_type=rng.choice("12"),
-                        employment_status="01",
-                        new_employment_form=rng.random() < 0.08,
-                        union_post="01",
-                        status=Member.Status.ACTIVE
+                        "union_id": union.pk,
+                        "unit_id": rng.choice(units).pk if units else None,
+                        "ethnicity": rng.choice(["01"] * 18 + ["15", "03", "06"]),
+                        "political_status": rng.choice(["13"] * 6 + ["01", "01", "03"]),
+                        "education": rng.choice(["21", "31", "61", "41", "14"]),
+                        "household_type": rng.choice("12"),
+                        "employment_status": "01",
+                        "new_employment_form": rng.random() < 0.08,
+                        "union_post": "01",
+                        "status": Member.Status.ACTIVE
                         if rng.random() < 0.97
                         else Member.Status.RETIRED,
-                        join_date=data["birth_date"]
-                        + datetime.timedelta(days=22 * 365 + rng.randrange(3000)),
-                        extra={"籍贯": "湖南省桃源县"} if rng.random() < 0.3 else {},
-                    )
+                        "join_date": min(joined, today - datetime.timedelta(days=30)),
+                        "extra": {"籍贯": "湖南省桃源县"} if rng.random() < 0.3 else {},
+                    }
                 )
         arrival = random.Random(rng.random())  # separate, so the members stay the same
         now = timezone.now()
-        for member in batch:
-            member.created_at = now - datetime.timedelta(
+        for values in batch:
+            values["created_at"] = now - datetime.timedelta(
                 minutes=arrival.randrange(CAMPAIGN_DAYS_SO_FAR * 24 * 60)
             )
-        Member.objects.bulk_create(batch, batch_size=1000)
-        MembershipEvent.objects.bulk_create(
-            [
-                MembershipEvent(
-                    member=m, kind=MembershipEvent.Kind.JOIN, on=m.join_date, to_union=m.union
-                )
-                for m in Member.objects.only("id", "join_date", "union_id")
-            ],
-            batch_size=1000,
-        )
+        # Through the member writer: 入会 events and tallies come with them.
+        member_services.register_members(batch, by=None, source=MemberChange.Source.IMPORT)
         return len(batch)

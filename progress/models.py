@@ -1,0 +1,93 @@
+"""Campaigns, their targets and the daily snapshots of subtree member counts.
+
+The tables keep the names they had when these models lived in the unions app.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from unions.models import Union, User
+
+
+class Campaign(models.Model):
+    """采集行动: a collection drive with a deadline. Exactly one is current; old ones stay."""
+
+    name = models.CharField(_("行动名称"), max_length=200, unique=True)
+    starts_on = models.DateField(_("开始日期"), default=timezone.localdate)
+    deadline = models.DateField(_("截止日期"))
+    is_current = models.BooleanField(_("当前行动"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("采集行动")
+        verbose_name_plural = _("采集行动")
+        db_table = "unions_campaign"  # created by the unions app before progress existed
+        ordering = ["-is_current", "-starts_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_campaign"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__gte=models.F("starts_on")), name="deadline_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Target(models.Model):
+    """目标任务数: what a union's subtree should have registered by the campaign's deadline."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("采集行动"), on_delete=models.CASCADE, related_name="targets"
+    )
+    union = models.ForeignKey(
+        Union, verbose_name=_("工会组织"), on_delete=models.CASCADE, related_name="targets"
+    )
+    members = models.PositiveIntegerField(_("会员目标数"))
+    organisations = models.PositiveIntegerField(_("组织目标数"), null=True, blank=True)
+    set_by = models.ForeignKey(
+        User,
+        verbose_name=_("下达人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("下达时间"), auto_now=True)
+
+    class Meta:
+        db_table = "unions_target"
+        verbose_name = _("目标任务数")
+        verbose_name_plural = _("目标任务数")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "union"], name="one_target_per_union"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.union} · {self.members}"
+
+
+class DailySnapshot(models.Model):
+    """Active members of a union's whole subtree on a day, for trend lines."""
+
+    on = models.DateField(_("日期"))
+    union = models.ForeignKey(Union, on_delete=models.CASCADE, related_name="snapshots")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    members = models.PositiveIntegerField(_("在册会员（含下级）"))
+
+    class Meta:
+        db_table = "unions_dailysnapshot"
+        verbose_name = _("每日进度快照")
+        verbose_name_plural = _("每日进度快照")
+        constraints = [
+            models.UniqueConstraint(fields=["union", "on"], name="one_snapshot_per_union_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.on} {self.union} {self.members}"
