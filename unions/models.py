@@ -144,13 +144,20 @@ class User(AbstractUser):
     def role_rank(self) -> int:
         return self.ROLE_RANK.get(self.role, 0)
 
+    # Transitional: the rules live in unions/access.py. These two properties only remain for
+    # modules being rewritten elsewhere (imports/engine/scope.py and imports/engine/unions.py,
+    # unions/targets.py); new code asks unions.access. Remove once those callers switch.
     @property
     def is_union_admin(self) -> bool:
-        return self.role == self.Role.ADMIN and self.union_id is not None
+        from unions.access import can_manage_accounts
+
+        return can_manage_accounts(self)
 
     @property
     def can_edit_members(self) -> bool:
-        return self.role in (self.Role.ADMIN, self.Role.COLLECTOR) and self.union_id is not None
+        from unions.access import can_edit_members
+
+        return can_edit_members(self)
 
 
 class AuditEntry(models.Model):
