@@ -29,17 +29,7 @@ def problem_codes(job: ImportJob) -> list[tuple[str, int]]:
     return [(row["code"], row["n"]) for row in rows]
 
 
-def may_import(user: User, kind: str = ImportJob.Kind.MEMBERS) -> bool:
-    """Members: admins and collectors. The organisation sheet creates unions: admins only."""
-    if kind == ImportJob.Kind.UNIONS:
-        return user.is_active and user.is_union_admin
-    return user.is_active and user.can_edit_members
-
-
 def may_import_into(user: User, union: Union, kind: str = ImportJob.Kind.MEMBERS) -> bool:
-    return may_import(user, kind) and union.is_active and access.union_in_scope(user, union)
-
-
-def may_see_personal_data(user: User) -> bool:
-    """Uploaded sheets, error reports and exports hold full ID numbers: editors only."""
-    return user.is_active and user.can_edit_members
+    """Transitional alias of `unions.access.can_import`, kept only for imports/runner.py's
+    re-check at run time (being rewritten elsewhere). New code asks unions.access."""
+    return access.can_import(user, union, kind)
