@@ -1,7 +1,8 @@
 """Collection in the browser: templates, upload, progress, preview, confirm, history, export.
 
-Views are thin: the access rule (unions.access via imports.selectors) → form → service.
-Jobs of unions outside the user's subtree answer 404.
+Views are thin: the access vocabulary (unions.access) → form → service. Each request path
+asks `can_import` once (the runner asks again when the job runs). Jobs of unions outside
+the user's subtree answer 404.
 """
 
 import tempfile
@@ -24,8 +25,8 @@ from imports import problem_codes, selectors, services, xlsx_templates
 from imports.engine import limits
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
-from members import selectors as member_selectors
-from members.export import export_members
+from members import exports
+from members.selectors import MemberFilter
 from registry.validators import mask_id, mask_phone
 from unions import access, audit
 from unions.models import AuditEntry
@@ -38,13 +39,14 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
     return response
 
 
-def _require_import_rights(request, kind=ImportJob.Kind.MEMBERS):
-    if not selectors.may_import(request.user, kind):
+def _require_import_rights(request):
+    """The role first (403), before any object is looked up."""
+    if not access.can_import(request.user):
         raise PermissionDenied(_("只有管理员和采集员可以上传表格。"))
 
 
 def _require_personal_data_rights(request):
-    if not selectors.may_see_personal_data(request.user):
+    if not access.can_see_personal_data(request.user):
         raise PermissionDenied(_("文件中含有完整的证件号码，只有管理员和采集员可以下载。"))
 
 
@@ -72,7 +74,6 @@ def index(request):
             "page": page,
             "union": union,
             "unions": access.unions_for(request.user).filter(is_active=True).order_by("lft")[:500],
-            "may_import": selectors.may_import(request.user),
         },
     )
 
@@ -110,8 +111,9 @@ def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         union = form.cleaned_data["union"]
-        if not selectors.may_import_into(request.user, union, form.cleaned_data["kind"]):
-            raise Http404
+        if not access.can_import(request.user, union, form.cleaned_data["kind"]):
+            form.add_error("kind", _("您的角色不能导入这类表格。"))
+            return _upload_page(request, form)
         job = services.create_job(
             uploader=request.user,
             union=union,
@@ -133,6 +135,10 @@ def upload(request):
                 },
             )
         return redirect("imports:job", pk=job.pk)
+    return _upload_page(request, form)
+
+
+def _upload_page(request, form):
     return render(
         request,
         "imports/upload.html",
@@ -157,7 +163,7 @@ def job_detail(request, pk: int):
     if code:
         problems = problems.filter(code=code)
     page = Paginator(problems.order_by("sheet", "row", "id"), 50).get_page(request.GET.get("page"))
-    may_download = selectors.may_see_personal_data(request.user)
+    may_download = access.can_see_personal_data(request.user)
     if not may_download:
         for problem in page.object_list:
             problem.value = mask_value(problem.value)
@@ -171,7 +177,7 @@ def job_detail(request, pk: int):
             "code": code,
             "codes": codes,
             "earlier": earlier,
-            "may_act": selectors.may_import_into(request.user, job.union, job.kind),
+            "may_act": access.can_import(request.user, job.union, job.kind),
             "may_download": may_download,
             "status_url": reverse("imports:job_status", args=[job.pk]),
         },
@@ -212,7 +218,7 @@ def _job_action(request, pk: int, action, done: str, refused: str):
     """confirm / cancel / retry: the same checks, one service call, a message, back to the job."""
     _require_import_rights(request)  # the role first: a viewer's answer never depends on the job
     job = _job(request, pk)
-    if not selectors.may_import_into(request.user, job.union, job.kind):
+    if not access.can_import(request.user, job.union, job.kind):
         raise PermissionDenied
     if action(job=job, user=request.user):
         messages.success(request, done)
@@ -291,47 +297,31 @@ def original(request, pk: int):
 
 @login_required
 def export(request):
-    _require_personal_data_rights(request)
+    """导出会员名册: every role; 查看 gets IDs and phones masked (members.exports)."""
     form = ExportForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         union = data["union"]
-        members = member_selectors.members_for(request.user)
-        if data["scope"] == "own":
-            members = members.filter(union=union)
-        else:
-            members = members.filter(access.subtree_q(union, "union"))
-        if data["status"]:
-            members = members.filter(status=data["status"])
-        if data["q"]:
-            members = members.filter(name__contains=data["q"])
-        members = members.order_by("union__lft", "name", "pk")
-        out = Path(tempfile.mkstemp(suffix=".xlsx")[1])
-        rows = export_members(members, out)
-        audit.record(
-            AuditEntry.Action.EXPORT,
-            request=request,
+        member_filter = MemberFilter(
             union=union,
-            obj=union,
-            detail={
-                "rows": rows,
-                "scope": data["scope"],
-                "status": data["status"],
-                "q": data["q"],
-            },
+            include_sub=data["scope"] == "subtree",
+            status=data["status"],
+            name_contains=data["q"],
         )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response = FileResponse(
-            _read_and_remove(out),
-            as_attachment=True,
-            filename=f"会员名册（{union.name}）{stamp}.xlsx",
-        )
-        return response
-    return render(request, "imports/export.html", {"form": form})
-
-
-def _read_and_remove(path: Path):
-    """Open the file and unlink it at once; the open handle keeps the bytes readable."""
-    handle = path.open("rb")
-    path.unlink(missing_ok=True)
-    return handle
+        out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+        try:
+            exports.export(out, user=request.user, member_filter=member_filter, request=request)
+        except exports.ExportTooLarge as too_large:
+            out.close()
+            form.add_error(None, too_large.message)
+        else:
+            out.seek(0)
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+            return FileResponse(
+                out, as_attachment=True, filename=f"会员名册（{union.name}）{stamp}.xlsx"
+            )
+    return render(
+        request,
+        "imports/export.html",
+        {"form": form, "masked": exports.masked_for(request.user)},
+    )

@@ -16,6 +16,7 @@ from members import selectors, services
 from members.models import Member
 from members.view_helpers import int_or_none, require_editor, subtree_unions
 from unions.access import (
+    can_edit_members,
     get_in_scope,
     subtree_q,
     unions_for,
@@ -81,7 +82,7 @@ def checklist(request):
             "page": page,
             "tab": "checklist",
             "unions": _union_options(request),
-            "can_edit": request.user.can_edit_members,
+            "can_edit": can_edit_members(request.user),
             "totals": (sum(r.total for r in rows), sum(r.confirmed for r in rows)),
         },
     )

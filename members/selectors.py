@@ -70,10 +70,13 @@ class MemberFilter:
     political_status: str = ""
     new_employment_form: str = ""  # "1", "0" or ""
     education: str = ""
+    name_contains: str = ""  # the export page's 姓名包含
 
     def apply(self, qs: QuerySet, *, with_status: bool = True) -> QuerySet:
         if self.q:
             qs = qs.filter(search_q(self.q))
+        if self.name_contains:
+            qs = qs.filter(name__contains=self.name_contains)
         if self.union is not None:
             if self.include_sub:
                 qs = qs.filter(subtree_q(self.union, "union"))
@@ -88,24 +91,42 @@ class MemberFilter:
             qs = qs.filter(new_employment_form=self.new_employment_form == "1")
         return qs
 
-    def describe(self) -> dict:
-        """For the audit log: what was exported, never a full ID or phone."""
-        out = {}
-        if self.q:
-            out["q"] = "（证件号码或手机号码）" if any(c.isdigit() for c in self.q) else self.q
+    def summary(self) -> str:
+        """The filter in one line of Chinese, for the audit log; a search by digits is
+        written as “（证件号码或手机号码）”, never as the number."""
+        parts = []
         if self.union is not None:
-            out["union"] = self.union.name
-            out["include_sub"] = self.include_sub
-        for field in (
-            "status",
-            "gender",
-            "political_status",
-            "new_employment_form",
-            "education",
-        ):
-            if getattr(self, field):
-                out[field] = getattr(self, field)
-        return out
+            parts.append(self.union.name + ("及全部下级" if self.include_sub else "（仅本级）"))
+        if self.q:
+            parts.append("查找：" + _hide_digits(self.q))
+        if self.name_contains:
+            parts.append("姓名包含：" + _hide_digits(self.name_contains))
+        for name in ("status", "gender", "political_status", "education"):
+            value = getattr(self, name)
+            if value:
+                field = Member._meta.get_field(name)
+                label = dict(field.flatchoices).get(value, value)
+                parts.append(f"{field.verbose_name}：{label}")
+        if self.new_employment_form:
+            label = "是" if self.new_employment_form == "1" else "否"
+            parts.append(f"{Member._meta.get_field('new_employment_form').verbose_name}：{label}")
+        return "；".join(parts) or "全部会员"
+
+
+def _hide_digits(text: str) -> str:
+    return "（证件号码或手机号码）" if any(c.isdigit() for c in text) else text
+
+
+def members_to_export(user: User | None, member_filter: MemberFilter) -> QuerySet:
+    """Which members an export holds — the one selector behind the export page, the
+    member list's export and `manage.py export_members`: the access rule (no account,
+    or a superuser without a union, is a platform operator: the whole registry), then
+    the filter."""
+    if user is None or (user.is_superuser and not user.union_id):
+        scoped = Member.objects.all()
+    else:
+        scoped = members_for(user)
+    return member_filter.apply(scoped)
 
 
 @dataclass

@@ -12,8 +12,8 @@ from members.forms import DecisionForm
 from members.models import Member, TransferRequest
 from registry.validators import Problem
 from unions.access import (
+    can_edit_members,
     get_in_scope,
-    union_in_scope,
     user_root,
 )
 
@@ -23,11 +23,11 @@ def _transfer(request, pk) -> TransferRequest:
 
 
 def _can_decide(user, transfer) -> bool:
-    return user.can_edit_members and union_in_scope(user, services.deciding_union(transfer))
+    return can_edit_members(user, services.deciding_union(transfer))
 
 
 def _can_cancel(user, transfer) -> bool:
-    return user.can_edit_members and union_in_scope(user, services.requesting_union(transfer))
+    return can_edit_members(user, services.requesting_union(transfer))
 
 
 def _member_name_for(transfer, *, can_see_member: bool) -> str:
@@ -38,10 +38,6 @@ def _member_name_for(transfer, *, can_see_member: bool) -> str:
     return str(transfer.proposed.get("name") or "")
 
 
-def _within(root, union) -> bool:
-    return bool(root and union.tree_id == root.tree_id and root.lft <= union.lft <= root.rght)
-
-
 @login_required
 def transfer_list(request):
     """转会申请: those waiting for this subtree's decision, those it sent, and the past."""
@@ -50,10 +46,9 @@ def transfer_list(request):
     pending = visible.filter(state=TransferRequest.State.PENDING)
     transfers = list(pending) + list(visible.exclude(state=TransferRequest.State.PENDING)[:200])
     to_decide, sent, done = [], [], []
-    editor = request.user.can_edit_members
     for t in transfers:
-        t.can_decide = editor and _within(root, services.deciding_union(t))
-        t.can_see_member = _within(root, t.member.union)
+        t.can_decide = can_edit_members(request.user, services.deciding_union(t))
+        t.can_see_member = bool(root and root.contains(t.member.union))
         t.member_name = _member_name_for(t, can_see_member=t.can_see_member)
         if t.state != TransferRequest.State.PENDING:
             done.append(t)

@@ -7,7 +7,6 @@ and the list URL carries only the paging cursor.
 
 import tempfile
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
@@ -17,14 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members import selectors, services
-from members.export import export_members
+from members import exports, selectors, services
 from members.forms import FilterForm, MemberEventForm, MemberForm
 from members.models import Member
 from members.view_helpers import int_or_none, require_editor, subtree_unions
 from registry.validators import Problem
 from unions import audit
 from unions.access import (
+    can_edit_members,
     get_in_scope,
     union_in_scope,
     unions_for,
@@ -108,7 +107,7 @@ def member_list(request):
             for value, label in Member.Status.choices
             if by_status.get(value)
         ],
-        can_edit=request.user.can_edit_members,
+        can_edit=can_edit_members(request.user),
         selects=[
             form[name]
             for name in ("status", "gender", "political_status", "new_employment_form", "education")
@@ -119,35 +118,21 @@ def member_list(request):
 
 @login_required
 def member_export(request):
-    """The current filter as xlsx. Editors get full IDs and phones; 查看 gets them masked."""
+    """The current filter as xlsx (members.exports: 查看 gets IDs and phones masked)."""
     member_filter = _current_filter(request, subtree_unions(request))
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     try:
-        queryset = member_filter.apply(selectors.members_for(request.user))
+        exports.export(out, user=request.user, member_filter=member_filter, request=request)
     except selectors.SearchTooShort:
+        out.close()
         messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
         return redirect("members:list")
-    count = queryset.count()
-    if count > settings.MEMBER_EXPORT_MAX_ROWS:
-        messages.error(
-            request,
-            _(
-                "当前结果有 %(n)s 人，超过单次导出上限 %(max)s 人。请按工会或其他条件缩小范围后分批导出。"
-            )
-            % {"n": f"{count:,}", "max": f"{settings.MEMBER_EXPORT_MAX_ROWS:,}"},
-        )
+    except exports.ExportTooLarge as too_large:
+        out.close()
+        messages.error(request, too_large.message)
         return redirect("members:list")
-    masked = not request.user.can_edit_members
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    rows = export_members(queryset, out, masked=masked)
     out.seek(0)
     root = member_filter.union or user_root(request.user)
-    audit.record(
-        AuditEntry.Action.EXPORT,
-        request=request,
-        union=root,
-        object_repr=_("会员名单（%(n)d人）") % {"n": rows},
-        detail={"what": "members", "rows": rows, "masked": masked, **member_filter.describe()},
-    )
     filename = f"会员名单-{root.name}-{timezone.localdate():%Y%m%d}.xlsx"
     return FileResponse(out, as_attachment=True, filename=filename)
 
@@ -159,7 +144,7 @@ def _detail_context(request, member, *, revealed=False) -> dict:
     return {
         "member": member,
         "revealed": revealed,
-        "can_edit": request.user.can_edit_members,
+        "can_edit": can_edit_members(request.user),
         "events": member.events.select_related("from_union", "to_union", "recorded_by"),
         "changes": member.changes.select_related("by"),
         "transfers": selectors.transfers_for(request.user).filter(member=member),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from progress.models import Campaign, Target
 from progress.rollups import current_campaign
 from progress.targets_sheet import SheetProblem, read_target_sheet
-from unions.access import subtree_q, union_in_scope
+from unions.access import can_manage_accounts, subtree_q
 from unions.models import Union, User
 
 
@@ -55,8 +55,9 @@ def ensure_campaign(
 
 
 def can_set_targets_below(user: User, parent: Union) -> bool:
-    """A 管理员 sets the targets of the direct children of a union in their subtree."""
-    return user.is_union_admin and union_in_scope(user, parent)
+    """A 管理员 sets the targets of the direct children of a union in their subtree
+    (the administrator's right over that subtree, as for its accounts)."""
+    return can_manage_accounts(user, parent)
 
 
 @transaction.atomic

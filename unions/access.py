@@ -26,7 +26,20 @@ def user_root(user: User | None) -> Union | None:
     """The top of what `user` may see, read fresh so moves and switch-offs act at once."""
     if user is None or not user.is_authenticated or not user.is_active or not user.union_id:
         return None
-    return Union.objects.filter(pk=user.union_id, is_active=True).first()
+    root = Union.objects.filter(pk=user.union_id, is_active=True).first()
+    user._access_root = root  # the latest fresh read, for the vocabulary below
+    return root
+
+
+def _known_root(user: User) -> Union | None:
+    """`user_root`, reusing the latest read made for this user object (a request's user
+    lives for one request), so asking the vocabulary several times costs one query."""
+    if not user.is_authenticated or not user.is_active or not user.union_id:
+        return None
+    try:
+        return user._access_root
+    except AttributeError:
+        return user_root(user)
 
 
 def scope(user: User, queryset: QuerySet, union_field: str | None) -> QuerySet:
@@ -85,23 +98,30 @@ def assignable_roles(user: User) -> list[str]:
 # of a live union (`user_root`), and, where a union is named, that union in the subtree.
 
 
+def _root_with_role(user: User, *roles: str) -> Union | None:
+    """The user's live root when they hold one of `roles`, else None."""
+    if not user.is_authenticated or user.role not in roles:
+        return None
+    return _known_root(user)
+
+
+def _allowed(root: Union | None, union: Union | None) -> bool:
+    return root is not None and (union is None or root.contains(union))
+
+
 def can_edit_members(user: User, union: Union | None = None) -> bool:
     """Register, edit and change the membership of members (of `union`, when given)."""
-    if not has_role(user, User.Role.ADMIN, User.Role.COLLECTOR):
-        return False
-    return union is None or union_in_scope(user, union)
+    return _allowed(_root_with_role(user, User.Role.ADMIN, User.Role.COLLECTOR), union)
 
 
 def can_see_personal_data(user: User) -> bool:
     """Full ID numbers and phones: uploaded sheets, error reports, unmasked exports."""
-    return has_role(user, User.Role.ADMIN, User.Role.COLLECTOR)
+    return _allowed(_root_with_role(user, User.Role.ADMIN, User.Role.COLLECTOR), None)
 
 
 def can_manage_accounts(user: User, union: Union | None = None) -> bool:
     """Open, change, reset and switch off accounts, and build the union tree below."""
-    if not has_role(user, User.Role.ADMIN):
-        return False
-    return union is None or union_in_scope(user, union)
+    return _allowed(_root_with_role(user, User.Role.ADMIN), union)
 
 
 IMPORT_KINDS_FOR_ROLE = {
@@ -115,27 +135,23 @@ def can_import(user: User, union: Union | None = None, kind: str = "members") ->
     which creates unions, so admins only) into `union` (live, in the subtree) when given."""
     if not user.is_authenticated or kind not in IMPORT_KINDS_FOR_ROLE.get(user.role, ()):
         return False
-    if user_root(user) is None:
+    if union is not None and not union.is_active:
         return False
-    return union is None or (union.is_active and union_in_scope(user, union))
+    return _allowed(_known_root(user), union)
 
 
-def has_role(user: User, *roles: str) -> bool:
-    """True when `user` is an active account of a live union holding one of `roles`."""
-    return user.is_authenticated and user.role in roles and user_root(user) is not None
-
-
-def role_required(*roles: str):
-    """View decorator: anonymous → login page; a union account without one of
-    `roles` → 403. Objects are then looked up through the helpers above (→ 404)."""
+def permission_required(test, message: str | None = None):
+    """View decorator on a vocabulary question `test(user)`: anonymous → login page;
+    an account for which it is false → 403. Objects are then looked up through the
+    helpers above (→ 404), so the 403 never depends on the object."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, *roles):
-                raise PermissionDenied
+            if not test(request.user):
+                raise PermissionDenied(message)
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -143,4 +159,4 @@ def role_required(*roles: str):
     return decorator
 
 
-admin_required = role_required(User.Role.ADMIN)
+admin_required = permission_required(can_manage_accounts)

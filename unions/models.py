@@ -144,14 +144,6 @@ class User(AbstractUser):
     def role_rank(self) -> int:
         return self.ROLE_RANK.get(self.role, 0)
 
-    @property
-    def is_union_admin(self) -> bool:
-        return self.role == self.Role.ADMIN and self.union_id is not None
-
-    @property
-    def can_edit_members(self) -> bool:
-        return self.role in (self.Role.ADMIN, self.Role.COLLECTOR) and self.union_id is not None
-
 
 class AuditEntry(models.Model):
     """Append-only record of sensitive actions. Never holds an ID number in plain text."""

@@ -461,16 +461,23 @@ def test_import_unions_refuses_cycles_and_moving_the_own_root(tmp_path, tree, ma
     assert Union.objects.get(pk=tree["town"].pk).parent == tree["county"]
 
 
-def test_viewers_cannot_export_full_ids(tmp_path, tree, make_user):
+def test_viewers_cannot_export_full_ids(tmp_path, tree, make_user, make_member):
+    # One rule for every export door (issue 10): a 查看 account gets IDs and phones masked.
+    member = make_member(tree["school"])
     make_user(tree["county"], "viewer", username="v1")
-    with pytest.raises(CommandError, match="查看账号"):
-        call_command(
-            "export_members",
-            "--union",
-            "桃源县总工会",
-            "--out",
-            str(tmp_path / "a.xlsx"),
-            "--as",
-            "v1",
-        )
-    assert not AuditEntry.objects.filter(action="export").exists()
+    out = tmp_path / "a.xlsx"
+    call_command(
+        "export_members",
+        "--union",
+        "桃源县总工会",
+        "--out",
+        str(out),
+        "--as",
+        "v1",
+        stdout=io.StringIO(),
+    )
+    cells = {c for row in load_workbook(out).active.iter_rows(values_only=True) for c in row}
+    assert member.id_number not in cells and member.mobile not in cells
+    assert member.masked_id in cells
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.detail["masked"] is True

@@ -53,13 +53,18 @@ def test_export_filters_by_status_name_and_own_level(client, tree, make_user, ma
     assert [r["姓名"] for r in retired] == ["张退休"]
 
 
-def test_viewer_cannot_export_and_nobody_exports_a_sibling(client, tree, make_user):
+def test_viewer_exports_masked_and_nobody_exports_a_sibling(client, tree, make_user, make_member):
+    # One rule for every export door (issue 10): 查看 may export, with IDs and phones masked.
+    member = make_member(tree["school"], name="李小红")
     client.force_login(make_user(tree["county"], User.Role.VIEWER))
-    assert client.get(reverse("imports:export")).status_code == 403
+    assert client.get(reverse("imports:export")).status_code == 200
+    rows = export(client, union=tree["county"].pk, scope="subtree", status="", q="")
+    assert rows[0]["证件号码"] == member.masked_id and rows[0]["手机号码"] == member.masked_mobile
+    assert AuditEntry.objects.get(action=AuditEntry.Action.EXPORT).detail["masked"] is True
 
     client.force_login(make_user(tree["county"], User.Role.ADMIN))
     response = client.post(
         reverse("imports:export"), {"union": tree["sibling"].pk, "scope": "subtree"}
     )
     assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode()
-    assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).count() == 1
