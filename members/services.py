@@ -16,9 +16,11 @@ import datetime
 from collections import Counter
 from collections.abc import Mapping
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from members import bulk, tallies
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
@@ -75,6 +77,19 @@ class MemberElsewhere(Exception):
 
 # Foreign keys appear in the history under the relation's name, shown by name.
 _RELATIONS = {"union_id": "union", "unit_id": "unit"}
+
+
+_LABELS = {"union": _lazy("所在工会"), "unit": _lazy("工作单位"), "status": _lazy("会籍状态")}
+
+
+def field_label(name: str) -> str:
+    """A history key as a person reads it: 学历 rather than education."""
+    if name in _LABELS:
+        return str(_LABELS[name])
+    try:
+        return str(Member._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 def display(field: str, value) -> str:
@@ -291,7 +306,7 @@ def update_member(
         actor=by,
         union=member.union,
         obj=member,
-        detail={"fields": sorted(change.changes)},
+        detail={"fields": [field_label(name) for name in sorted(change.changes)]},
     )
     return change
 
@@ -542,7 +557,10 @@ def record_event(
         actor=by,
         union=member.union,
         obj=member,
-        detail={"event": kind, "status": new_status},
+        detail={
+            "event": str(MembershipEvent.Kind(kind).label),
+            "status": str(Member.Status(new_status).label),
+        },
     )
     return event
 

@@ -206,14 +206,62 @@ class AuditEntry(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志只能追加，不能删除。")
 
-    DETAIL_LABELS = {"username": _("输入的账号"), "ip_address": _("地址"), "role": _("角色")}
+    # Labels of the detail keys the services write (keys already in Chinese show as they are).
+    DETAIL_LABELS = {
+        "username": _("输入的账号"),
+        "ip_address": _("地址"),
+        "role": _("角色"),
+        "action": _("操作"),
+        "fields": _("修改的项目"),
+        "event": _("会籍变动"),
+        "status": _("会籍状态"),
+        "transfer": _("转会申请编号"),
+        "from": _("转出工会"),
+        "to": _("转入工会"),
+        "file": _("文件"),
+        "filename": _("文件名"),
+        "source_ref": _("来源编号"),
+        "kind": _("类型"),
+        "rows": _("行数"),
+        "created": _("新增"),
+        "updated": _("更新"),
+        "unchanged": _("未变化"),
+        "invalid": _("有误"),
+        "conflicts": _("冲突"),
+        "masked": _("脱敏"),
+        "filter": _("范围"),
+        "via": _("途径"),
+        "report": _("报表"),
+        "campaign": _("采集行动"),
+        "year": _("年度"),
+    }
+    DETAIL_VALUES = {
+        "created": _("登记"),
+        "unions": _("工会组织"),
+        "members": _("会员"),
+        "web": _("网页"),
+        "command": _("命令行"),
+        "progress": _("进度通报"),
+        "member_statistics": _("会员人数统计表"),
+        "upload": _("上传的文件"),
+        "report": _("错误报告"),
+    }
 
     @property
     def detail_items(self) -> list[tuple[str, str]]:
-        """The detail as (label, text) pairs for display; [old, new] pairs read "old → new"."""
+        """The detail as (label, text) pairs for display; [old, new] pairs read "old → new",
+        other lists "a、b"; yes/no and the services' few code words in Chinese."""
         items = []
         for key, value in (self.detail or {}).items():
-            if isinstance(value, list):
-                value = " → ".join(str(v) for v in value)
+            if isinstance(value, list) and len(value) == 2 and key != "fields":
+                value = " → ".join(str(v) if v not in (None, "") else "（空）" for v in value)
+            elif isinstance(value, list):
+                value = "、".join(str(v) for v in value)
+            elif isinstance(value, bool):
+                value = _("是") if value else _("否")
+            elif value is None:
+                value = "—"
+            else:
+                value = self.DETAIL_VALUES.get(str(value), value)
             items.append((str(self.DETAIL_LABELS.get(key, key)), str(value)))
         return items
