@@ -150,3 +150,24 @@ def test_admin_edits_a_union_and_an_account(
     expect(info).to_contain_text("桃源一中工会")
     expect(info).to_contain_text("采集员")
     expect(page.get_by_test_id("account-history")).to_contain_text("修改账号")
+
+
+def test_a_role_change_shows_old_and_new_role_on_the_audit_and_account_pages(
+    page, login, tree, county_admin, make_user, transactional_db
+):
+    officer = make_user(tree["base"], User.Role.VIEWER, username="base_viewer")
+    login("county_admin", PASSWORD)
+
+    page.goto(f"/accounts/{officer.pk}/")
+    page.get_by_role("link", name="修改", exact=True).click()
+    page.get_by_label("角色").select_option(label="采集员")
+    page.get_by_role("button", name="保存").click()
+
+    history = page.get_by_test_id("account-history")
+    expect(history).to_contain_text("修改账号")
+    expect(history).to_contain_text("角色：查看 → 采集员")
+
+    page.get_by_role("link", name="审计日志").click()
+    row = page.get_by_test_id("audit").locator("tr", has_text="修改账号")
+    expect(row).to_contain_text("base_viewer")
+    expect(row).to_contain_text("角色：查看 → 采集员")
