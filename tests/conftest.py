@@ -27,8 +27,14 @@ def pytest_configure(config):
     """Tests speak plain HTTP to the test client and the live server (production
     redirects to HTTPS; CI checks that with `manage.py check --deploy`), and read
     static files from static/ rather than a collected manifest. Set here, before
-    the live server builds its middleware, which reads these settings once."""
+    the live server builds its middleware, which reads these settings once.
+
+    Passwords are hashed with MD5 in tests: PBKDF2's deliberate slowness, paid in every
+    fixture that creates an account and every login, dominated the suite's time. What
+    the tests check (which password is accepted, validators, lockouts) does not depend
+    on the algorithm; production keeps Django's default hashers."""
     from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
 
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
@@ -37,6 +43,9 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
 
 
 @pytest.fixture
