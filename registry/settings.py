@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "mptt",
     "axes",
-    "import_export",
     "unions",
     "members",
     "imports",
