@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "mptt",
     "axes",
-    "import_export",
     "unions",
     "members",
     "progress",
@@ -196,9 +195,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Kombu keeps its exchange tables (celery.exchange, celery.pidbox.exchange) here;
+        # its default is ./control in whatever directory the process started in.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True

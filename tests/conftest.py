@@ -14,6 +14,7 @@ import datetime
 import itertools
 
 import pytest
+from django.db.models import Max
 
 from members import tallies
 from members.models import Member
@@ -28,8 +29,14 @@ def pytest_configure(config):
     """Tests speak plain HTTP to the test client and the live server (production
     redirects to HTTPS; CI checks that with `manage.py check --deploy`), and read
     static files from static/ rather than a collected manifest. Set here, before
-    the live server builds its middleware, which reads these settings once."""
+    the live server builds its middleware, which reads these settings once.
+
+    Passwords are hashed with MD5 in tests: PBKDF2's deliberate slowness, paid in every
+    fixture that creates an account and every login, dominated the suite's time. What
+    the tests check (which password is accepted, validators, lockouts) does not depend
+    on the algorithm; production keeps Django's default hashers."""
     from django.conf import settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
 
     settings.SECURE_SSL_REDIRECT = False
     settings.SESSION_COOKIE_SECURE = False
@@ -38,34 +45,65 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
+# (key, name, kind, parent key), in the order the unions are created.
+TREE = [
+    ("city", "常德市总工会", codes.KIND_LOCAL_FEDERATION, None),
+    ("county", "桃源县总工会", codes.KIND_LOCAL_FEDERATION, "city"),
+    ("town", "漳江街道办事处工会联合会", codes.KIND_FEDERATION, "county"),
+    ("base", "漳江物流公司工会", codes.KIND_BASE, "town"),
+    ("group", "一车间工会小组", codes.KIND_GROUP, "base"),
+    ("school", "桃源一中工会", codes.KIND_BASE, "county"),
+    ("sibling", "鼎城区总工会", codes.KIND_LOCAL_FEDERATION, "city"),
+    ("sibling_base", "鼎城医院工会", codes.KIND_BASE, "sibling"),
+]
+# Where django-mptt put each node (lft, rght, level, tree_id above the previous maximum),
+# recorded the first time the tree is built through mptt in this session.
+_tree_layout: dict[str, tuple[int, int, int, int]] = {}
 
 
 @pytest.fixture
 def tree(db):
-    def add(name, kind, parent=None):
-        return Union.objects.create(name=name, kind=kind, parent=parent)
+    return build_tree()
 
-    city = add("常德市总工会", codes.KIND_LOCAL_FEDERATION)
-    county = add("桃源县总工会", codes.KIND_LOCAL_FEDERATION, city)
-    town = add("漳江街道办事处工会联合会", codes.KIND_FEDERATION, county)
-    base = add("漳江物流公司工会", codes.KIND_BASE, town)
-    group = add("一车间工会小组", codes.KIND_GROUP, base)
-    school = add("桃源一中工会", codes.KIND_BASE, county)
-    sibling = add("鼎城区总工会", codes.KIND_LOCAL_FEDERATION, city)
-    sibling_base = add("鼎城医院工会", codes.KIND_BASE, sibling)
-    unions = {
-        "city": city,
-        "county": county,
-        "town": town,
-        "base": base,
-        "group": group,
-        "school": school,
-        "sibling": sibling,
-        "sibling_base": sibling_base,
-    }
-    for union in unions.values():
-        union.refresh_from_db()
-    return unions
+
+def build_tree() -> dict[str, Union]:
+    """Most tests start from this tree, so it is cheap: the first build goes through
+    django-mptt (8 inserts that renumber the tree) and records where each node landed;
+    later builds insert the rows with those positions, one INSERT each, in the same
+    order (so primary keys come out in the same order), and read them back.
+    tests/test_fixtures.py checks the result against django-mptt's own rebuild."""
+    next_tree_id = (Union.objects.aggregate(m=Max("tree_id"))["m"] or 0) + 1
+    built = {}
+    if not _tree_layout:
+        for key, name, kind, parent in TREE:
+            built[key] = Union.objects.create(name=name, kind=kind, parent=built.get(parent))
+        for union in built.values():
+            union.refresh_from_db()
+        for key, union in built.items():
+            _tree_layout[key] = (union.lft, union.rght, union.level, union.tree_id - next_tree_id)
+        return built
+    for key, name, kind, parent in TREE:
+        lft, rght, level, tree_offset = _tree_layout[key]
+        (built[key],) = Union.objects.bulk_create(
+            [
+                Union(
+                    name=name,
+                    kind=kind,
+                    parent=built.get(parent),
+                    lft=lft,
+                    rght=rght,
+                    level=level,
+                    tree_id=next_tree_id + tree_offset,
+                )
+            ]
+        )
+    fresh = Union.objects.in_bulk([union.pk for union in built.values()])
+    return {key: fresh[union.pk] for key, union in built.items()}
 
 
 @pytest.fixture
