@@ -299,15 +299,16 @@ def create_union(
 ) -> Union:
     """A new union directly below `parent` (the actor's own union or one below it).
     Only a platform operator starts a new tree (no parent)."""
-    root = reach_of(actor)
+    # The actor's reach is read once the lock is held: another writer may have renumbered
+    # the tree (lft/rght) since any earlier read.
     if parent is None:
-        if root is not None:
-            raise PermissionDenied
         _lock_all_trees()
+        if reach_of(actor) is not None:
+            raise PermissionDenied
     else:
         _lock_tree(parent.tree_id)
         parent = _fresh(parent)
-        _check_within(root, parent)
+        _check_within(reach_of(actor), parent)
     return _create(parent, fields, by=actor, request=request)
 
 
