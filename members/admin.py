@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from members import services
 from members.models import Member, MemberChange, MembershipEvent
+from unions.admin import ReadOnlyAdmin
 
 
 @admin.register(Member)
@@ -49,17 +50,8 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(MembershipEvent)
-class MembershipEventAdmin(admin.ModelAdmin):
+class MembershipEventAdmin(ReadOnlyAdmin):
     """Read-only: events are written by the member services with the status they set."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     list_display = ("member", "kind", "on", "from_union", "to_union")
     list_filter = ("kind",)

@@ -63,12 +63,8 @@ class AccountAdmin(UserAdmin):
     add_fieldsets = UserAdmin.add_fieldsets + (("工会", {"fields": ("union", "role")}),)
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor_username", "action", "union", "object_repr", "ip_address")
-    list_filter = ("action",)
-    search_fields = ("actor_username", "object_repr")
-    list_select_related = ("union",)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that only their services write (audit entries, membership events)."""
 
     def has_add_permission(self, request):
         return False
@@ -78,6 +74,14 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor_username", "action", "union", "object_repr", "ip_address")
+    list_filter = ("action",)
+    search_fields = ("actor_username", "object_repr")
+    list_select_related = ("union",)
 
 
 def _platform_operators_only(request) -> bool:

@@ -395,14 +395,7 @@ def commit_members(
         updates=plan.updates,
         conflicts=plan.conflicts,
         filename=plan.filename,
-        counts={
-            "rows": summary.rows,
-            "created": summary.created,
-            "updated": summary.updated,
-            "unchanged": summary.unchanged,
-            "invalid": summary.invalid,
-            "conflicts": summary.conflicts,
-        },
+        counts=summary.counts(),
     )
     try:
         with transaction.atomic():

@@ -38,6 +38,13 @@ class ImportSummary:
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
 
+    def counts(self) -> dict:
+        """The counts an import's audit entry records."""
+        return {
+            name: getattr(self, name)
+            for name in ("rows", "created", "updated", "unchanged", "invalid", "conflicts")
+        }
+
     @classmethod
     def rejected(cls, message: str) -> "ImportSummary":
         return cls(status="rejected", message=message)

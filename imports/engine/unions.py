@@ -488,13 +488,7 @@ def commit_unions(
         root=plan.root,
         by=by if by is not None and by.pk else None,
         filename=plan.filename,
-        counts={
-            "rows": summary.rows,
-            "created": summary.created,
-            "updated": summary.updated,
-            "unchanged": summary.unchanged,
-            "invalid": summary.invalid,
-        },
+        counts=summary.counts(),
     )
     summary.message = _message(summary)
     return summary
