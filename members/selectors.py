@@ -12,6 +12,7 @@ from django.utils import timezone
 from stdnum import numdb
 
 from members.models import Member, TransferRequest
+from members.services import deciding_side
 from registry import codes
 from registry.validators import clean_text
 from unions.access import scope, subtree_q, user_root
@@ -180,6 +181,20 @@ def transfers_for(user: User) -> QuerySet:
     return TransferRequest.objects.filter(
         subtree_q(root, "from_union") | subtree_q(root, "to_union")
     ).select_related("member", "from_union", "to_union", "requested_by", "decided_by")
+
+
+def pending_transfers(root: Union | None, *, deciding: bool) -> QuerySet:
+    """Open requests waiting for `root`'s subtree to decide (`deciding`), or sent by it
+    and waiting on the other side (the side that decides: `services.deciding_side`)."""
+    if root is None:
+        return TransferRequest.objects.none()
+    wanted = Q()
+    for origin in TransferRequest.Origin.values:
+        side = deciding_side(origin)
+        if not deciding:
+            side = "from_union" if side == "to_union" else "to_union"
+        wanted |= Q(origin=origin) & subtree_q(root, side)
+    return TransferRequest.objects.filter(wanted, state=TransferRequest.State.PENDING)
 
 
 # ---- data review -----------------------------------------------------------------

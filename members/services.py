@@ -611,18 +611,19 @@ def request_transfer(
     )
 
 
+def deciding_side(origin: str) -> str:
+    """Who accepts: the receiving union ("to_union") for a 转出; the holder ("from_union")
+    for requests the receiving side raised (an import conflict, a claim from the add form)."""
+    return "to_union" if origin == TransferRequest.Origin.TRANSFER else "from_union"
+
+
 def deciding_union(transfer: TransferRequest) -> Union:
-    """Who accepts: the receiving union for a 转出; the holder for requests the
-    receiving side raised (an import conflict, a claim from the add form)."""
-    if transfer.origin == TransferRequest.Origin.TRANSFER:
-        return transfer.to_union
-    return transfer.from_union
+    return getattr(transfer, deciding_side(transfer.origin))
 
 
 def requesting_union(transfer: TransferRequest) -> Union:
-    if transfer.origin == TransferRequest.Origin.TRANSFER:
-        return transfer.from_union
-    return transfer.to_union
+    side = deciding_side(transfer.origin)
+    return transfer.from_union if side == "to_union" else transfer.to_union
 
 
 def proposed_data(proposed: dict) -> dict:

@@ -27,6 +27,7 @@ from progress.rollups import current_campaign, snapshot_members, trend, union_pr
 from progress.statistics import member_statistics
 from progress.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
 from progress.targets_sheet import SheetUnreadable
+from progress.todo import todo_for
 from unions import audit
 from unions.access import accounts_for, admin_required, get_in_scope, unions_for, user_root
 from unions.models import AuditEntry
@@ -45,6 +46,7 @@ def home(request):
         context["root_count"] = counts[root.pk]
         context["children"] = [c for c in counts.values() if c.union.parent_id == root.pk]
         context["union_total"] = len(counts)
+        context["todo"] = todo_for(request.user)
     return render(request, "home.html", context)
 
 

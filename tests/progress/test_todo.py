@@ -1,0 +1,105 @@
+"""待办 on the home page and counts in the menu: what waits, how many, and where to do it."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from imports.models import ImportJob
+from members import services
+from progress.models import Campaign, Target
+from unions.models import User
+
+
+@pytest.fixture
+def pending_in(tree, make_user, make_member):
+    """A transfer from the sibling county into the base union, waiting for base's decision."""
+    sender = make_user(tree["sibling_base"], User.Role.COLLECTOR)
+    member = make_member(tree["sibling_base"])
+    return services.request_transfer(
+        member=member, to_union=tree["base"], on=timezone.localdate(), by=sender
+    )
+
+
+def preview(union, uploader, *, days_ago=0):
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.MEMBERS,
+        union=union,
+        uploader=uploader,
+        original_filename="花名册.xlsx",
+        sha256="0" * 64,
+        state=ImportJob.State.PREVIEW,
+        summary={"rows": 3, "created": 3},
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        analysed_at=timezone.now() - datetime.timedelta(days=days_ago)
+    )
+    return job
+
+
+def todo(client):
+    page = client.get(reverse("home"))
+    return page, {item.key: item for item in page.context["todo"]}
+
+
+def test_a_collector_sees_the_transfer_to_decide_and_the_preview_to_confirm(
+    client, tree, make_user, pending_in
+):
+    collector = make_user(tree["base"], User.Role.COLLECTOR)
+    old = preview(tree["base"], collector, days_ago=4)
+    client.force_login(collector)
+
+    page, items = todo(client)
+
+    assert items["transfers"].count == 1
+    assert items["transfers"].url == reverse("members:transfers")
+    assert items["previews"].count == 1 and items["previews"].urgent
+    assert items["previews"].url == reverse("imports:job", args=[old.pk])
+    assert "已超过 3 天" in items["previews"].note
+    html = page.content.decode()
+    assert 'data-testid="badge-transfers"' in html and 'data-testid="badge-previews"' in html
+
+    preview(tree["base"], collector)
+    _page, items = todo(client)
+    assert items["previews"].count == 2 and items["previews"].url == reverse("imports:index")
+
+
+def test_the_sending_side_sees_it_as_waiting_and_a_viewer_sees_no_work(
+    client, tree, make_user, pending_in
+):
+    sender_side = make_user(tree["sibling"], User.Role.ADMIN)
+    client.force_login(sender_side)
+    _page, items = todo(client)
+    assert "transfers" not in items and items["transfers_sent"].count == 1
+
+    client.force_login(make_user(tree["base"], User.Role.VIEWER))
+    page, items = todo(client)
+    assert items == {}
+    assert "暂无待办事项" in page.content.decode()
+    assert 'data-testid="badge-transfers"' not in page.content.decode()
+
+
+def test_a_federation_sees_its_children_behind_pace_and_links_every_child(
+    client, tree, county_admin, make_member
+):
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        name="测试行动",
+        starts_on=today - datetime.timedelta(days=30),
+        deadline=today + datetime.timedelta(days=30),
+        is_current=True,
+    )
+    Target.objects.create(campaign=campaign, union=tree["town"], members=100)
+    Target.objects.create(campaign=campaign, union=tree["school"], members=2)
+    make_member(tree["school"])
+    make_member(tree["school"])
+    client.force_login(county_admin)
+
+    page, items = todo(client)
+
+    assert items["laggards"].count == 1 and "漳江街道办事处工会联合会" in items["laggards"].note
+    assert items["laggards"].url == reverse("progress:union", args=[tree["county"].pk])
+    html = page.content.decode()
+    for child in ("town", "school"):
+        assert reverse("progress:union", args=[tree[child].pk]) in html
