@@ -8,9 +8,19 @@ from unions.models import Union
 class ChildTargetsForm(forms.Form):
     """One members target (and optional organisations target) per direct child."""
 
-    def __init__(self, *args, children: list[Union], targets: dict[int, Target], **kwargs):
+    confirm_over = forms.BooleanField(label=_("确认超额分解"), required=False)
+
+    def __init__(
+        self,
+        *args,
+        children: list[Union],
+        targets: dict[int, Target],
+        parent_target: int | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.children = children
+        self.parent_target = parent_target
         for child in children:
             current = targets.get(child.pk)
             self.fields[f"members_{child.pk}"] = forms.IntegerField(
@@ -38,7 +48,34 @@ class ChildTargetsForm(forms.Form):
                     f"members_{child.pk}",
                     _("“%(name)s”填写了组织目标数，请同时填写会员目标数。") % {"name": child.name},
                 )
+        total = self.total(data)
+        if (
+            self.parent_target is not None
+            and total > self.parent_target
+            and not data.get("confirm_over")
+        ):
+            self.over_allocation = total - self.parent_target
+            self.add_error(
+                None,
+                _(
+                    "下级目标合计 %(total)s 人，超过本级目标任务数 %(parent)s 人（多 %(over)s 人）。"
+                    "如确需超额分解，请勾选“确认超额分解”后再保存。"
+                )
+                % {
+                    "total": f"{total:,}",
+                    "parent": f"{self.parent_target:,}",
+                    "over": f"{total - self.parent_target:,}",
+                },
+            )
         return data
+
+    def total(self, data=None) -> int:
+        """The members targets entered (or stored) for the children, summed."""
+        if data is None:
+            data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else None
+        if data is None:
+            return sum(self[f"members_{c.pk}"].initial or 0 for c in self.children)
+        return sum(data.get(f"members_{c.pk}") or 0 for c in self.children)
 
     def rows(self):
         for child in self.children:

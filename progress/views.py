@@ -179,9 +179,7 @@ def set_targets(request, pk):
     if campaign is None:
         messages.error(request, _("还没有采集行动，无法下达目标任务数。"))
         return redirect("progress:union", pk=union.pk)
-    children = list(union.get_children().order_by("lft"))
-    targets = {t.union_id: t for t in Target.objects.filter(campaign=campaign, union__in=children)}
-    form = ChildTargetsForm(request.POST or None, children=children, targets=targets)
+    form = _targets_form(union, campaign, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             changed = set_child_targets(
@@ -194,6 +192,15 @@ def set_targets(request, pk):
             url = reverse("progress:union", kwargs={"pk": union.pk})
             return redirect(f"{url}?campaign={campaign.pk}")
     return _targets_page(request, union, campaign, form)
+
+
+def _targets_form(union, campaign, data=None) -> ChildTargetsForm:
+    children = list(union.get_children().order_by("lft"))
+    targets = {t.union_id: t for t in Target.objects.filter(campaign=campaign, union__in=children)}
+    own = Target.objects.filter(campaign=campaign, union=union).first()
+    return ChildTargetsForm(
+        data, children=children, targets=targets, parent_target=own.members if own else None
+    )
 
 
 def _targets_page(request, union, campaign, form, report=None, upload_error=""):
@@ -248,9 +255,7 @@ def import_targets_upload(request, pk):
             _("已导入：新增 %(c)d 个、更新 %(u)d 个目标，%(n)d 个未变。")
             % {"c": report.created, "u": report.updated, "n": report.unchanged},
         )
-    children = list(union.get_children().order_by("lft"))
-    targets = {t.union_id: t for t in Target.objects.filter(campaign=campaign, union__in=children)}
-    form = ChildTargetsForm(children=children, targets=targets)
+    form = _targets_form(union, campaign)
     return _targets_page(request, union, campaign, form, report=report, upload_error=error)
 
 

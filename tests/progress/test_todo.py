@@ -103,3 +103,31 @@ def test_a_federation_sees_its_children_behind_pace_and_links_every_child(
     html = page.content.decode()
     for child in ("town", "school"):
         assert reverse("progress:union", args=[tree[child].pk]) in html
+
+
+def test_targets_above_the_parents_need_a_confirmation_and_show_red(client, tree, county_admin):
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        name="测试行动",
+        starts_on=today - datetime.timedelta(days=30),
+        deadline=today + datetime.timedelta(days=30),
+        is_current=True,
+    )
+    Target.objects.create(campaign=campaign, union=tree["county"], members=1000)
+    client.force_login(county_admin)
+    url = reverse("progress:set_targets", args=[tree["county"].pk]) + f"?campaign={campaign.pk}"
+    over = {f"members_{tree['town'].pk}": "800", f"members_{tree['school'].pk}": "500"}
+
+    page = client.post(url, over).content.decode()
+    assert "下级目标合计 1,300 人，超过本级目标任务数 1,000 人（多 300 人）" in page
+    assert "确认超额分解" in page
+    assert not Target.objects.filter(union=tree["town"]).exists()
+
+    response = client.post(url, {**over, "confirm_over": "on"})
+    assert response.status_code == 302
+    assert Target.objects.get(union=tree["town"]).members == 800
+    dashboard = client.get(reverse("progress:union", args=[tree["county"].pk])).content.decode()
+    assert 'data-testid="over-allocated"' in dashboard
+
+    form = client.get(url).content.decode()
+    assert "<span data-total>1300</span>" in form
