@@ -22,7 +22,29 @@ def _put(ws, row: int, col: int, value):
     return cell
 
 
-def _table(ws, title: str, subtitle: str, header: list[str], rows: list[list], widths: list[int]):
+PERCENT = "0.0%"
+INTEGER = "#,##0"
+
+
+def _table(
+    ws,
+    title: str,
+    subtitle: str,
+    header: list[str],
+    rows: list[list],
+    widths: list[int],
+    *,
+    data_rows: int | None = None,
+    percent_columns: frozenset[str] = frozenset(),
+):
+    """A titled table: numbers stay numbers (counts with thousands separators, rates as
+    percentages), the header row frozen, filters on the first `data_rows` rows (the
+    per-union lines; totals below them stay out of sorting), and columns that are empty in
+    every row left out (the first two, 序号 and the name, always stay)."""
+    keep = [i for i in range(len(header)) if i < 2 or any(row[i] not in (None, "") for row in rows)]
+    header = [header[i] for i in keep]
+    rows = [[row[i] for i in keep] for row in rows]
+    widths = [widths[i] for i in keep]
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
     _put(ws, 1, 1, title).font = TITLE
     _put(ws, 2, 1, subtitle)
@@ -31,14 +53,23 @@ def _table(ws, title: str, subtitle: str, header: list[str], rows: list[list], w
         cell.font, cell.alignment = BOLD, WRAP
     for r, values in enumerate(rows, 4):
         for col, value in enumerate(values, 1):
-            _put(ws, r, col, value)
+            cell = _put(ws, r, col, value)
+            if isinstance(value, float) and header[col - 1] in percent_columns:
+                cell.number_format = PERCENT
+            elif isinstance(value, int) and col > 1:
+                cell.number_format = INTEGER
     for col, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A4"
+    last = 3 + (len(rows) if data_rows is None else data_rows)
+    ws.auto_filter.ref = f"A3:{get_column_letter(len(header))}{last}"
+    return header
 
 
-def _pct(rate: float | None) -> str:
-    return "" if rate is None else f"{rate:.1%}"
+def _sum(values) -> int | None:
+    """A total of figures that may be unknown (None): unknown when all of them are."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
 
 
 def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None = None) -> bytes:
@@ -81,7 +112,7 @@ def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None 
                 line.union.name,
                 line.target,
                 line.members,
-                _pct(line.rate),
+                line.rate,
                 line.gap,
                 line.expected,
                 line.added_this_week,
@@ -100,8 +131,8 @@ def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None 
             "",
             "",
             "",
-            sum(c.added_this_week or 0 for c in progress.children),
-            sum(this_month(c) or 0 for c in progress.children),
+            _sum(c.added_this_week for c in progress.children),
+            _sum(this_month(c) for c in progress.children),
             "",
             "",
             "",
@@ -113,7 +144,7 @@ def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None 
             f"{node.union.name}（本级及全部下级）",
             node.target,
             node.members,
-            _pct(node.rate),
+            node.rate,
             node.gap,
             node.expected,
             node.added_this_week,
@@ -125,17 +156,19 @@ def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None 
     )
     if progress.unallocated is not None:
         rows.append(["", "未分解到下级的目标数", progress.unallocated, *[""] * 9])
-    _table(
+    shown = _table(
         ws,
         f"{node.union.name}会员实名制信息采集进度通报",
         subtitle,
         header,
         rows,
         [6, 36, 12, 12, 10, 12, 14, 12, 12, 8, 12, 12],
+        data_rows=len(progress.children),
+        percent_columns=frozenset({"完成率"}),
     )
     for r, line in enumerate(progress.children, 4):
         if line.behind:
-            for col in range(1, len(header) + 1):
+            for col in range(1, len(shown) + 1):
                 ws.cell(row=r, column=col).fill = LAGGING
     return _save(wb)
 
@@ -186,6 +219,7 @@ def statistics_workbook(
         header,
         rows,
         [6, 36, 10, 10, 10, 12, 12],
+        data_rows=len(stats),
     )
     return _save(wb)
 

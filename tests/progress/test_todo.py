@@ -131,3 +131,35 @@ def test_targets_above_the_parents_need_a_confirmation_and_show_red(client, tree
 
     form = client.get(url).content.decode()
     assert "<span data-total>1300</span>" in form
+
+
+def test_the_progress_report_keeps_numbers_as_numbers_and_drops_empty_columns(
+    client, tree, county_admin
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        name="测试行动",
+        starts_on=today - datetime.timedelta(days=30),
+        deadline=today + datetime.timedelta(days=30),
+        is_current=True,
+    )
+    Target.objects.create(campaign=campaign, union=tree["town"], members=8)
+    Target.objects.create(campaign=campaign, union=tree["school"], members=4)
+    client.force_login(county_admin)
+
+    response = client.get(reverse("progress:report_xlsx", args=[tree["county"].pk]))
+    ws = load_workbook(io.BytesIO(response.content)).active
+    header = [c.value for c in ws[3]]
+    assert "组织目标数（个）" not in header  # nobody set one: no empty column
+    assert "本周新增（人）" not in header  # no snapshot a week ago
+    town = next(r for r in range(4, 6) if ws.cell(row=r, column=2).value == tree["town"].name)
+    rate = ws.cell(row=town, column=header.index("完成率") + 1)
+    assert rate.value == 0 and rate.number_format == "0.0%"
+    target = ws.cell(row=town, column=header.index("目标任务数（人）") + 1)
+    assert target.value == 8 and target.number_format == "#,##0"
+    assert ws.freeze_panes == "A4"
+    assert ws.auto_filter.ref == f"A3:{ws.cell(row=3, column=len(header)).column_letter}5"
