@@ -29,8 +29,16 @@ from progress.targets import TargetError, can_set_targets_below, import_targets,
 from progress.targets_sheet import SheetUnreadable
 from progress.todo import todo_for
 from unions import audit
-from unions.access import accounts_for, admin_required, get_in_scope, unions_for, user_root
+from unions.access import (
+    accounts_for,
+    admin_required,
+    can_manage_accounts,
+    get_in_scope,
+    unions_for,
+    user_root,
+)
 from unions.models import AuditEntry
+from unions.terms import terms_due
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -107,6 +115,7 @@ def union_page(request, pk):
         "target": progress.node.target,
         "labels": {"target": _("目标任务数"), "members": _("已采集"), "goal": _("目标")},
     }
+    due = terms_due(union, today=progress.today).only("pk", "name", "term_ends_on")
     root = user_root(request.user)
     ancestors = [
         a for a in union.get_ancestors() if a.lft >= root.lft and a.tree_id == root.tree_id
@@ -122,6 +131,10 @@ def union_page(request, pk):
             "ancestors": ancestors,
             "chart": chart,
             "can_set_targets": can_set_targets_below(request.user, union) and campaign is not None,
+            "terms_due": list(due[:50]),
+            "terms_due_count": due.count(),
+            "today": progress.today,
+            "can_record_elections": can_manage_accounts(request.user, union),
             "query": f"?campaign={campaign.pk}" if campaign else "",
         },
     )

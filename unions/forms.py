@@ -145,6 +145,8 @@ class UnionForm(forms.ModelForm):
             "kind",
             "credit_code",
             "founded_on",
+            "elected_on",
+            "term_years",
             "term_ends_on",
             "chair",
             "phone",
@@ -155,8 +157,12 @@ class UnionForm(forms.ModelForm):
         widgets = {
             "founded_on": forms.DateInput(attrs={"type": "date"}),
             "term_ends_on": forms.DateInput(attrs={"type": "date"}),
+            "elected_on": forms.DateInput(attrs={"type": "date"}),
         }
-        help_texts = {"credit_code": _("没有统一社会信用代码的，留空，系统自动临时赋码。")}
+        help_texts = {
+            "credit_code": _("没有统一社会信用代码的，留空，系统自动临时赋码。"),
+            "term_years": _("填写后，届满日期按本届换届日期（未换届的按建会日期）自动计算。"),
+        }
 
     def __init__(self, *args, actor: User, parent_required: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -193,7 +199,7 @@ class UnionForm(forms.ModelForm):
             self.add_error("female_staff_count", _("女职工人数不能多于职工人数。"))
         founded, term = data.get("founded_on"), data.get("term_ends_on")
         if founded and term and term < founded:
-            self.add_error("term_ends_on", _("届期不能早于建会日期。"))
+            self.add_error("term_ends_on", _("届满日期不能早于建会日期。"))
         return data
 
 
@@ -238,3 +244,24 @@ class AuditFilterForm(StyledForm):
         if start and end and end < start:
             self.add_error("date_to", _("截止日期不能早于起始日期。"))
         return data
+
+
+class ElectionForm(forms.Form):
+    """换届: the date of the election, the new chair, and the length of the new term."""
+
+    elected_on = forms.DateField(
+        label=_("换届日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    chair = forms.CharField(label=_("新任工会负责人"), max_length=50)
+    term_years = forms.IntegerField(
+        label=_("届期（年）"), min_value=1, max_value=10, required=False
+    )
+
+    def __init__(self, *args, union: Union, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["term_years"].initial = union.term_years or 5
+        style_fields(self)
+
+    def full_clean(self):
+        super().full_clean()
+        mark_invalid(self)

@@ -1,6 +1,7 @@
 import secrets
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -59,7 +60,16 @@ class Union(MPTTModel):
         _("系统赋码"), max_length=20, unique=True, default=new_system_code, editable=False
     )
     founded_on = models.DateField(_("建会日期"), null=True, blank=True)
-    term_ends_on = models.DateField(_("届期"), null=True, blank=True)
+    term_ends_on = models.DateField(_("届满日期"), null=True, blank=True)
+    # 届期: a term of office in years from the last 换届 (else from 建会); the service keeps
+    # term_ends_on in step, so lists of terms due are one indexed query.
+    elected_on = models.DateField(_("本届换届日期"), null=True, blank=True)
+    term_years = models.PositiveSmallIntegerField(
+        _("届期（年）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
     chair = models.CharField(_("工会负责人"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     address = models.CharField(_("地址"), max_length=300, blank=True)
@@ -164,6 +174,7 @@ class AuditEntry(models.Model):
         UNION_MOVED = "union_moved", _("调整隶属关系")
         UNION_DISABLED = "union_disabled", _("停用工会")
         UNION_ENABLED = "union_enabled", _("启用工会")
+        UNION_ELECTION = "union_election", _("换届")
         ID_REVEALED = "id_revealed", _("查看完整证件号")
         MEMBER_CHANGED = "member_changed", _("修改会员")
         EXPORT = "export", _("导出")

@@ -8,9 +8,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from unions import audit
+from unions import audit, terms
 from unions.access import assignable_roles, union_in_scope, user_root
 from unions.models import AuditEntry, Union, Unit, User
 
@@ -180,6 +181,8 @@ UNION_FIELDS = (
     "kind",
     "credit_code",
     "founded_on",
+    "elected_on",
+    "term_years",
     "term_ends_on",
     "chair",
     "phone",
@@ -240,7 +243,7 @@ def _clean_fields(fields: dict) -> dict:
 
 def _create(parent: Union | None, fields: dict, *, by, request) -> Union:
     """Insert under `parent` (fresh, tree locked by the caller); audited."""
-    union = Union(parent=parent, **_clean_fields(fields))
+    union = Union(parent=parent, **_with_term_end(Union(), _clean_fields(fields)))
     union.save()
     _audit_union(
         AuditEntry.Action.UNION_CREATED,
@@ -252,10 +255,25 @@ def _create(parent: Union | None, fields: dict, *, by, request) -> Union:
     return union
 
 
-def _change(union: Union, fields: dict, *, by, request) -> dict:
+def _with_term_end(union: Union, fields: dict) -> dict:
+    """A term of office in years and its start give the end date (届满日期); a sheet that
+    gives only an end date keeps it."""
+    if not any(name in fields for name in TERM_FIELDS):
+        return fields
+    values = {name: fields.get(name, getattr(union, name, None)) for name in TERM_FIELDS}
+    end = terms.computed_end(**values)
+    if end is not None:
+        fields = {**fields, "term_ends_on": end}
+    return fields
+
+
+TERM_FIELDS = ("founded_on", "elected_on", "term_years")
+
+
+def _change(union: Union, fields: dict, *, by, request, action=None) -> dict:
     """Set `fields` on `union` (fresh, tree locked); audited when anything changed."""
     changes = {}
-    for name, value in _clean_fields(fields).items():
+    for name, value in _with_term_end(union, _clean_fields(fields)).items():
         old = getattr(union, name)
         if old != value:
             changes[str(Union._meta.get_field(name).verbose_name)] = [
@@ -265,7 +283,13 @@ def _change(union: Union, fields: dict, *, by, request) -> dict:
             setattr(union, name, value)
     if changes:
         union.save()  # a new name also re-sorts it among its siblings
-        _audit_union(AuditEntry.Action.UNION_CHANGED, union, by=by, request=request, detail=changes)
+        _audit_union(
+            action or AuditEntry.Action.UNION_CHANGED,
+            union,
+            by=by,
+            request=request,
+            detail=changes,
+        )
     return changes
 
 
@@ -321,6 +345,30 @@ def update_union(
     union = _fresh(union)
     _check_within(reach_of(actor), union)
     _change(union, fields, by=actor, request=request)
+    return union
+
+
+@transaction.atomic
+def record_election(
+    *,
+    actor: User | None,
+    union: Union,
+    elected_on,
+    chair: str,
+    term_years: int | None = None,
+    request: HttpRequest | None = None,
+) -> Union:
+    """换届: a new term from `elected_on` with a new chair (and, when given, a new length
+    of term); the end date follows. One audit entry (换届) with old → new."""
+    if elected_on > timezone.localdate():
+        raise ValidationError(_("换届日期不能晚于今天。"))
+    _lock_tree(union.tree_id)
+    union = _fresh(union)
+    _check_within(reach_of(actor), union)
+    fields = {"elected_on": elected_on, "chair": chair}
+    if term_years:
+        fields["term_years"] = term_years
+    _change(union, fields, by=actor, request=request, action=AuditEntry.Action.UNION_ELECTION)
     return union
 
 

@@ -12,7 +12,7 @@ from unions.access import (
     get_in_scope,
     unions_for,
 )
-from unions.forms import UnionForm, UnionMoveForm
+from unions.forms import ElectionForm, UnionForm, UnionMoveForm
 
 
 @admin_required
@@ -67,3 +67,21 @@ def union_move(request, pk):
             )
             return redirect("unions:union_tree")
     return render(request, "unions/union_move.html", {"form": form, "union": union})
+
+
+@admin_required
+def union_election(request, pk):
+    """登记换届: a union in the administrator's subtree starts a new term."""
+    union = get_in_scope(unions_for(request.user), pk=pk)
+    form = ElectionForm(request.POST or None, union=union)
+    if form.is_valid():
+        try:
+            services.record_election(
+                actor=request.user, union=union, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error("elected_on", error)
+        else:
+            messages.success(request, _("已登记“%(name)s”换届。") % {"name": union.name})
+            return redirect("progress:union", pk=union.parent_id or union.pk)
+    return render(request, "unions/union_election.html", {"form": form, "union": union})

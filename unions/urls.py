@@ -16,5 +16,6 @@ urlpatterns = [
     path("unions/new/", union_views.union_create, name="union_create"),
     path("unions/<int:pk>/edit/", union_views.union_edit, name="union_edit"),
     path("unions/<int:pk>/move/", union_views.union_move, name="union_move"),
+    path("unions/<int:pk>/election/", union_views.union_election, name="union_election"),
     path("audit/", audit_views.audit_list, name="audit_list"),
 ]

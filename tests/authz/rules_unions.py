@@ -73,4 +73,6 @@ RULES = {
     # An admin's own union is placed by the level above: it cannot be moved from here.
     "unions:union_move": Rule(roles=ADMINS, target=union_at, cells={("admin", "own"): 404}),
     "unions:audit_list": Rule(roles=ADMINS, query=filter_by, outside=200),
+    # 登记换届: any union of the admin's subtree, their own included (GET shows the form).
+    "unions:union_election": Rule(roles=ADMINS, target=union_at),
 }

@@ -171,3 +171,34 @@ def test_a_role_change_shows_old_and_new_role_on_the_audit_and_account_pages(
     row = page.get_by_test_id("audit").locator("tr", has_text="修改账号")
     expect(row).to_contain_text("base_viewer")
     expect(row).to_contain_text("角色：查看 → 采集员")
+
+
+def test_admin_records_an_election_from_the_terms_due_list(
+    page, login, tree, county_admin, transactional_db
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from unions import services
+
+    services.update_union(
+        actor=county_admin,
+        union=tree["school"],
+        founded_on=timezone.localdate() - datetime.timedelta(days=800),
+        term_years=2,
+        chair="王校长",
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    login("county_admin", PASSWORD)
+    page.goto(f"/progress/{tree['county'].pk}/")
+    due = page.get_by_test_id("terms-due")
+    expect(due).to_contain_text("桃源一中工会")
+    due.get_by_role("link", name="登记换届").click()
+    expect(page.get_by_test_id("current-term")).to_contain_text("王校长")
+    page.get_by_label("换届日期").fill(timezone.localdate().isoformat())
+    page.get_by_label("新任工会负责人").fill("李校长")
+    page.get_by_role("button", name="登记换届").click()
+    expect(page.get_by_role("alert")).to_contain_text("已登记“桃源一中工会”换届")
+    expect(page.get_by_test_id("terms-due")).to_have_count(0)
+    assert Union.objects.get(pk=tree["school"].pk).chair == "李校长"
