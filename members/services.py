@@ -664,6 +664,19 @@ def decide_transfer(
     if not accept:
         transfer.state = TransferRequest.State.REFUSED
         transfer.save()
+        audit.record(
+            AuditEntry.Action.TRANSFER_REFUSED,
+            request=request,
+            actor=by,
+            union=deciding_union(transfer),
+            obj=transfer.member,
+            detail={
+                "transfer": transfer.pk,
+                "from": transfer.from_union.name,
+                "to": transfer.to_union.name,
+                "reason": note,
+            },
+        )
         return transfer
 
     member = Member.objects.select_for_update().select_related("union").get(pk=transfer.member_id)
@@ -706,7 +719,7 @@ def decide_transfer(
     transfer.state = TransferRequest.State.ACCEPTED
     transfer.save()
     audit.record(
-        AuditEntry.Action.MEMBER_CHANGED,
+        AuditEntry.Action.TRANSFER_ACCEPTED,
         request=request,
         actor=by,
         union=to_union,

@@ -177,6 +177,8 @@ class AuditEntry(models.Model):
         UNION_ELECTION = "union_election", _("换届")
         ID_REVEALED = "id_revealed", _("查看完整证件号")
         MEMBER_CHANGED = "member_changed", _("修改会员")
+        TRANSFER_ACCEPTED = "transfer_accepted", _("转会接收")
+        TRANSFER_REFUSED = "transfer_refused", _("转会退回")
         EXPORT = "export", _("导出")
         IMPORT_COMMITTED = "import_committed", _("导入入库")
         FILE_DOWNLOADED = "file_downloaded", _("下载上传文件")
@@ -229,6 +231,7 @@ class AuditEntry(models.Model):
         "transfer": _("转会申请编号"),
         "from": _("转出工会"),
         "to": _("转入工会"),
+        "reason": _("理由"),
         "file": _("文件"),
         "filename": _("文件名"),
         "source_ref": _("来源编号"),

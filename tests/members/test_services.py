@@ -176,6 +176,8 @@ def test_transfer_waits_for_the_receiving_union_then_moves_the_member(
     change = member.changes.get()
     assert change.changes["union"] == ["漳江物流公司工会", "鼎城医院工会"]
     assert change.by == receiver
+    accepted = AuditEntry.objects.get(action=AuditEntry.Action.TRANSFER_ACCEPTED)
+    assert accepted.get_action_display() == "转会接收" and accepted.actor == receiver
 
 
 def test_refused_transfer_leaves_the_member_where_they_are(tree, collector, make_member):
@@ -189,6 +191,9 @@ def test_refused_transfer_leaves_the_member_where_they_are(tree, collector, make
     assert member.union == tree["base"]
     assert transfer.state == TransferRequest.State.REFUSED
     assert not member.events.exists()
+    refused = AuditEntry.objects.get(action=AuditEntry.Action.TRANSFER_REFUSED)
+    assert (refused.actor, refused.detail["reason"]) == (collector, "查无此人")
+    assert refused.get_action_display() == "转会退回"
     with pytest.raises(Problem, match="已经处理过"):
         services.decide_transfer(transfer=transfer, accept=True, by=collector)
 
