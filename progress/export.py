@@ -6,6 +6,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from members.models import Member
 from progress.rollups import Progress
 from progress.statistics import UnionStatistics
 
@@ -228,3 +229,45 @@ def _save(wb: Workbook) -> bytes:
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _status(value: str) -> str:
+    return str(Member.Status(value).label) if value in Member.Status.values else value
+
+
+def comparison_workbook(comparison, *, union) -> bytes:
+    """Two control points compared: members per union, then the members added, removed
+    and changed (names and masked IDs only)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "各工会人数"
+    older, newer = comparison.older, comparison.newer
+    subtitle = (
+        f"控制点一：{older.taken_at:%Y-%m-%d %H:%M}；控制点二：{newer.taken_at:%Y-%m-%d %H:%M}"
+    )
+    _table(
+        ws,
+        f"{union.name}控制点比对",
+        subtitle,
+        ["序号", "工会", "控制点一在册", "控制点二在册", "增减"],
+        [[i, name, a, b, b - a] for i, (name, a, b) in enumerate(comparison.per_union, 1)],
+        [6, 36, 14, 14, 10],
+    )
+    for title, rows in (
+        ("新增会员", [[m.name, m.masked_id, _status(m.status)] for m in comparison.added]),
+        ("减少会员", [[m.name, m.masked_id, _status(m.status)] for m in comparison.removed]),
+        (
+            "信息变动会员",
+            [[n.name, n.masked_id, _status(n.status)] for _o, n in comparison.changed],
+        ),
+    ):
+        sheet = wb.create_sheet(title)
+        _table(
+            sheet,
+            title,
+            subtitle,
+            ["序号", "姓名", "证件号码（脱敏）", "会籍状态"],
+            [[i, *row] for i, row in enumerate(rows, 1)],
+            [6, 16, 24, 12],
+        )
+    return _save(wb)

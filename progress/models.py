@@ -91,3 +91,61 @@ class DailySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.on} {self.union} {self.members}"
+
+
+def _control_point_path(point, filename: str) -> str:
+    return f"control_points/{point.union_id}/{filename}"
+
+
+class ControlPoint(models.Model):
+    """控制点: a subtree frozen at a moment (a campaign's deadline, or on an admin's demand) —
+    its unions, members and counts, stored with a checksum so later changes show."""
+
+    class Reason(models.TextChoices):
+        DEADLINE = "deadline", _("采集行动截止")
+        MANUAL = "manual", _("手动冻结")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("正在冻结")
+        READY = "ready", _("已冻结")
+        FAILED = "failed", _("失败")
+
+    union = models.ForeignKey(
+        Union, verbose_name=_("工会组织"), on_delete=models.CASCADE, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("采集行动"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("原因"), max_length=16, choices=Reason.choices)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.PENDING)
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    taken_at = models.DateTimeField(_("冻结时间"), null=True, blank=True)
+    taken_by = models.ForeignKey(
+        User,
+        verbose_name=_("冻结人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    members = models.PositiveIntegerField(_("会员数（各会籍状态）"), default=0)
+    active_members = models.PositiveIntegerField(_("在册会员数"), default=0)
+    unions = models.PositiveIntegerField(_("工会组织数"), default=0)
+    # {union id: members on the roll registered in it}, for the per-union comparison
+    counts = models.JSONField(_("各工会在册人数"), default=dict, blank=True)
+    data = models.FileField(_("冻结数据"), upload_to=_control_point_path, blank=True)
+    checksum = models.CharField(_("校验值（SHA-256）"), max_length=64, blank=True)
+    error_message = models.CharField(_("错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("控制点")
+        verbose_name_plural = _("控制点")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.union} {self.taken_at or self.requested_at:%Y-%m-%d %H:%M}"

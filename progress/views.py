@@ -11,6 +11,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from progress.control_points import PointUnusable, compare, covering, request_point
 from progress.counts import counted_unions, subtree_member_counts
-from progress.export import progress_workbook, statistics_workbook
+from progress.export import comparison_workbook, progress_workbook, statistics_workbook
 from progress.forms import ChildTargetsForm
-from progress.models import Campaign, Target
+from progress.models import Campaign, ControlPoint, Target
 from progress.rollups import current_campaign, snapshot_members, trend, union_progress
 from progress.statistics import member_statistics
 from progress.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
@@ -280,3 +282,84 @@ def _download(content: bytes, filename: str) -> HttpResponse:
 
 def _attachment(filename: str) -> str:
     return f"attachment; filename=\"progress.xlsx\"; filename*=UTF-8''{quote(filename)}"
+
+
+# ---- 控制点 ---------------------------------------------------------------------------
+
+
+@login_required
+def control_points(request, pk):
+    """The control points that cover a union, and (管理员) freezing a new one."""
+    union = _union(request, pk)
+    points = list(covering(union)[:100])
+    return render(
+        request,
+        "progress/control_points.html",
+        {
+            "union": union,
+            "points": points,
+            "can_freeze": can_manage_accounts(request.user, union),
+            "pending": any(p.state == ControlPoint.State.PENDING for p in points),
+        },
+    )
+
+
+@admin_required
+@require_POST
+def control_point_freeze(request, pk):
+    union = _union(request, pk)
+    if ControlPoint.objects.filter(union=union, state=ControlPoint.State.PENDING).exists():
+        messages.info(request, _("上一个控制点正在冻结，请稍候。"))
+    else:
+        with transaction.atomic():
+            request_point(
+                union=union,
+                by=request.user,
+                reason=ControlPoint.Reason.MANUAL,
+                campaign=current_campaign(),
+                request=request,
+            )
+        messages.success(request, _("已开始冻结“%(name)s”的控制点。") % {"name": union.name})
+    return redirect("progress:control_points", pk=union.pk)
+
+
+def _comparison(request, pk):
+    union = _union(request, pk)
+    points = covering(union).filter(state=ControlPoint.State.READY)
+    older = get_in_scope(points, pk=request.GET.get("a"))
+    newer = get_in_scope(points, pk=request.GET.get("b"))
+    return union, compare(older, newer, within=union)
+
+
+@login_required
+def control_point_compare(request, pk):
+    try:
+        union, comparison = _comparison(request, pk)
+    except PointUnusable as unusable:
+        messages.error(request, unusable.message)
+        return redirect("progress:control_points", pk=pk)
+    return render(
+        request,
+        "progress/control_point_compare.html",
+        {"union": union, "c": comparison, "limit": 200},
+    )
+
+
+@login_required
+def control_point_compare_xlsx(request, pk):
+    try:
+        union, comparison = _comparison(request, pk)
+    except PointUnusable as unusable:
+        messages.error(request, unusable.message)
+        return redirect("progress:control_points", pk=pk)
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=union,
+        obj=union,
+        detail={"report": "control_point_comparison"},
+    )
+    return _download(
+        comparison_workbook(comparison, union=union),
+        f"控制点比对-{union.name}-{timezone.localdate():%Y%m%d}.xlsx",
+    )

@@ -245,6 +245,11 @@ CELERY_BEAT_SCHEDULE["unions.daily_snapshots"] = {
     "task": "progress.tasks.daily_snapshots",
     "schedule": crontab(hour=envint("SNAPSHOT_HOUR", 23), minute=50),
 }
+# 控制点 (issue 14): every tree frozen on the evening of a campaign's deadline.
+CELERY_BEAT_SCHEDULE["progress.control_points_at_deadline"] = {
+    "task": "progress.tasks.control_points_at_deadline",
+    "schedule": crontab(hour=envint("SNAPSHOT_HOUR", 23), minute=55),
+}
 
 # Member register: the largest member list one web request exports (about 20,000 rows
 # a second); a bigger selection is narrowed by union or other filters first.

@@ -175,6 +175,7 @@ class AuditEntry(models.Model):
         UNION_DISABLED = "union_disabled", _("停用工会")
         UNION_ENABLED = "union_enabled", _("启用工会")
         UNION_ELECTION = "union_election", _("换届")
+        CONTROL_POINT = "control_point", _("冻结控制点")
         ID_REVEALED = "id_revealed", _("查看完整证件号")
         MEMBER_CHANGED = "member_changed", _("修改会员")
         TRANSFER_ACCEPTED = "transfer_accepted", _("转会接收")

@@ -33,6 +33,18 @@ def export_audited_inside_only(world, union, response):
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
+def two_points(world, union):
+    """Two frozen control points of `union`, for the comparison pages."""
+    from progress.control_points import freeze
+    from progress.models import ControlPoint
+
+    ids = []
+    for _ in range(2):
+        point = ControlPoint.objects.create(union=union, reason=ControlPoint.Reason.MANUAL)
+        ids.append(freeze(point.pk).pk)
+    return {"a": ids[0], "b": ids[1]}
+
+
 RULES = {
     # Straight on to the visitor's own union.
     "progress:dashboard": Rule(roles=ALL_ROLES, ok=302),
@@ -46,4 +58,10 @@ RULES = {
     "progress:set_targets": Rule(roles=ADMINS, target=union_at, denied=404),
     # No file: the targets page comes back with "请选择要导入的目标任务表".
     "progress:import_targets": Rule(roles=ADMINS, method="POST", target=union_at, denied=404),
+    "progress:control_points": Rule(roles=ALL_ROLES, target=union_at),
+    "progress:control_point_freeze": Rule(roles=ADMINS, method="POST", target=union_at, ok=302),
+    "progress:control_point_compare": Rule(roles=ALL_ROLES, target=union_at, query=two_points),
+    "progress:control_point_compare_xlsx": Rule(
+        roles=ALL_ROLES, target=union_at, query=two_points, after=export_audited_inside_only
+    ),
 }
