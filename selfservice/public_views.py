@@ -206,11 +206,17 @@ def me(request):
     return render(request, "selfservice/check.html", {**context, "form": form})
 
 
+def _lookup_page(request, **context):
+    """Where every member page leads without a verified phone: the empty lookup form
+    (answered as a page, not a redirect, at the member pages' own addresses)."""
+    return render(request, "selfservice/check.html", {"form": SelfCheckForm(), **context})
+
+
 @require_POST
 def me_confirm(request):
     member = verified_member(request)
     if member is None:
-        return redirect("selfservice:me")
+        return _lookup_page(request)
     services.confirm_self(member=member, request=request)
     return redirect("selfservice:card")
 
@@ -219,14 +225,14 @@ def me_confirm(request):
 def me_leave(request):
     for key in (VERIFIED_MEMBER, VERIFIED_PHONE, PENDING):
         request.session.pop(key, None)
-    return redirect("selfservice:me")
+    return _lookup_page(request, left=True)
 
 
 @never_cache
 def me_correct(request):
     member = verified_member(request)
     if member is None:
-        return redirect("selfservice:me")
+        return _lookup_page(request)
     form = CorrectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -96,6 +96,7 @@ def send_code(*, mobile: str, purpose: str, request) -> None:
         purpose=purpose,
         code_hash=_hash(mobile, code),
         ip_address=ip,
+        created_at=now,
         expires_at=now + datetime.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
     )
     minutes = max(settings.SMS_CODE_TTL_SECONDS // 60, 1)
