@@ -288,8 +288,9 @@ SMS_CODE_TTL_SECONDS = envint("SMS_CODE_TTL_SECONDS", 5 * 60)
 SMS_CODE_MAX_TRIES = envint("SMS_CODE_MAX_TRIES", 5)
 SMS_RESEND_SECONDS = envint("SMS_RESEND_SECONDS", 60)
 SMS_PER_PHONE_PER_HOUR = envint("SMS_PER_PHONE_PER_HOUR", 5)
-SMS_PER_IP_PER_HOUR = envint("SMS_PER_IP_PER_HOUR", 20)
-# Submissions of any public form (application, self-check, status) per address and hour.
-PUBLIC_FORMS_PER_IP_PER_HOUR = envint("PUBLIC_FORMS_PER_IP_PER_HOUR", 30)
+SMS_PER_IP_PER_HOUR = envint("SMS_PER_IP_PER_HOUR", 50)
+# Submissions of any public form (application, code, self-check, correction, status) per
+# address and hour. A sign-up event behind one NAT (a factory's Wi-Fi) needs them raised.
+PUBLIC_FORMS_PER_IP_PER_HOUR = envint("PUBLIC_FORMS_PER_IP_PER_HOUR", 150)
 # How long a verified phone lets the member see their record and card.
 SELF_SERVICE_SESSION_MINUTES = envint("SELF_SERVICE_SESSION_MINUTES", 15)

@@ -59,7 +59,12 @@ def poster(request, pk: int):
     return render(
         request,
         "selfservice/poster.html",
-        {"union": union, "url": url, "qr": services.qr_svg(url, scale=8)},
+        {
+            "union": union,
+            "url": url,
+            "qr": services.qr_svg(url, scale=8),
+            "for_unorganised": union.kind in services.UNORGANISED_WORKERS_KINDS,
+        },
     )
 
 
@@ -129,7 +134,11 @@ def application_decide(request, pk: int):
     if application.state == Application.State.APPROVED:
         messages.success(request, _("已批准，%(name)s已登记为会员。") % {"name": application.name})
     elif application.state == Application.State.TRANSFER:
-        messages.success(request, application.reason)
+        messages.success(
+            request,
+            _("%(name)s已在“%(holder)s”登记为会员，已向该工会发出调入申请，对方同意后转入。")
+            % {"name": application.name, "holder": application.transfer.from_union.name},
+        )
     else:
         messages.success(request, _("已退回申请，申请人查询时会看到原因。"))
     return redirect("selfservice:queue")

@@ -120,6 +120,7 @@ def verify(request):
 
 def _verified_next(request, pending: dict):
     data = pending["data"]
+    request.session.cycle_key()  # a verified session gets a new key (no fixation)
     request.session[VERIFIED_PHONE] = {"mobile": pending["mobile"], "until": _until()}
     if pending["purpose"] == "apply":
         union = Union.objects.filter(pk=data.pop("union"), is_active=True).first()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from members import services as member_services
 from members.models import Member
+from registry import codes
 from registry.validators import Problem
 from selfservice import sms
 from selfservice.models import Application, CorrectionRequest, PhoneCode, PublicHit
@@ -146,6 +147,14 @@ def verify_code(*, mobile: str, purpose: str, code: str, request) -> None:
 
 _JOIN_SALT = "selfservice.join"
 
+# Unions that take in workers whose employer has no union yet (seed 004: "先将其纳入所属
+# 区域或行业工会"): their posters say so.
+UNORGANISED_WORKERS_KINDS = (
+    codes.KIND_LOCAL_FEDERATION,
+    codes.KIND_INDUSTRY,
+    codes.KIND_FEDERATION,
+)
+
 
 def join_token(union: Union) -> str:
     """The public link's key: signed, so union ids cannot be walked."""
@@ -225,9 +234,10 @@ def approve_application(*, application: Application, by: User, request=None) -> 
                 reason=_("网上申请入会：本人申请加入%(union)s。") % {"union": application.union},
             )
             application.state = Application.State.TRANSFER
+            # The applicant reads this: it must not say where the ID is registered.
             application.reason = _(
-                "申请人已在%(holder)s登记为会员，已向该工会发出调入申请，待其同意后转入。"
-            ) % {"holder": holder.union.name}
+                "申请人已在其他工会登记为会员，已发出调入申请，待原所在工会同意后转入本会。"
+            )
     _decided(application, by=by, request=request)
     return application
 

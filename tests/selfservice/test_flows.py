@@ -416,3 +416,46 @@ def test_file_backend_writes_each_text(settings, tmp_path):
     sms.send_sms("13912345678", "测试短信")
     (log,) = tmp_path.iterdir()
     assert "13912345678\t测试短信" in log.read_text(encoding="utf-8")
+
+
+def test_a_federations_poster_invites_workers_without_a_union(client, tree, make_user):
+    client.force_login(make_user(tree["county"], User.Role.ADMIN))
+    town = client.get(reverse("selfservice:poster", args=[tree["town"].pk])).content.decode()
+    school = client.get(reverse("selfservice:poster", args=[tree["school"].pk])).content.decode()
+    assert "所在单位尚未建立工会的职工" in town
+    assert "所在单位尚未建立工会的职工" not in school
+
+
+def test_the_public_pages_are_exactly_the_declared_ones():
+    """Reachable without an account: the login page and self-service's public pages."""
+    from tests.authz import collect_rules
+
+    public = {name for name, rule in collect_rules().items() if rule.anonymous == 200}
+    assert public == {
+        "login",
+        "selfservice:apply",
+        "selfservice:verify",
+        "selfservice:status",
+        "selfservice:me",
+        "selfservice:me_confirm",
+        "selfservice:me_correct",
+        "selfservice:me_leave",
+        "selfservice:card",
+    }
+
+
+def test_the_applicant_is_not_told_where_the_id_is_registered(
+    client, tree, make_member, school_collector
+):
+    make_member(tree["sibling_base"], name="李小红", id_number=APPLICANT_ID)
+    application = apply_and_verify(client, tree["school"])
+    officer = Client()
+    officer.force_login(school_collector)
+    response = officer.post(
+        reverse("selfservice:application_decide", args=[application.pk]),
+        {"decision": "approve"},
+        follow=True,
+    )
+    assert "鼎城医院工会" in response.content.decode()  # the officer learns the holder
+    body = client.get(reverse("selfservice:status")).content.decode()
+    assert "已转为调入申请" in body and "鼎城" not in body
