@@ -397,13 +397,14 @@ def card_number(member: Member) -> str:
 
 
 def card_token(member: Member) -> str:
-    """What the card's QR code carries: signed, holding no personal data."""
-    return signing.dumps({"m": member.pk}, salt=_CARD_SALT)
+    """What the card's QR code carries: signed, holding no personal data, the same every
+    time (no timestamp), so a printed or saved card keeps working while the member is 在册."""
+    return signing.Signer(salt=_CARD_SALT).sign_object({"m": member.pk})
 
 
 def member_from_card(token: str) -> Member | None:
     try:
-        pk = int(signing.loads(token, salt=_CARD_SALT)["m"])
+        pk = int(signing.Signer(salt=_CARD_SALT).unsign_object(token)["m"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
     return Member.objects.select_related("union").filter(pk=pk).first()
