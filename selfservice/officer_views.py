@@ -22,7 +22,6 @@ from unions.access import (
     get_in_scope,
     permission_required,
     scope,
-    union_in_scope,
     unions_for,
     user_root,
 )
@@ -100,7 +99,6 @@ def application_detail(request, pk: int):
         {
             "application": application,
             "holder": holder,
-            "holder_visible": holder is not None and union_in_scope(request.user, holder.union),
             "form": DecisionForm(),
         },
     )

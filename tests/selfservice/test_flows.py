@@ -459,3 +459,42 @@ def test_the_applicant_is_not_told_where_the_id_is_registered(
     assert "鼎城医院工会" in response.content.decode()  # the officer learns the holder
     body = client.get(reverse("selfservice:status")).content.decode()
     assert "已转为调入申请" in body and "鼎城" not in body
+
+
+def test_a_new_code_replaces_the_old_one(client, tree, settings, sms_outbox):
+    settings.SMS_RESEND_SECONDS = 0
+    url = reverse("selfservice:apply", kwargs={"token": services.join_token(tree["school"])})
+    client.post(url, application_form())
+    old = last_code(PHONE)
+    body = client.post(reverse("selfservice:verify"), {"resend": "1"}).content.decode()
+    assert "已重新发送验证码。" in body and len(sms_outbox) == 2
+    new = last_code(PHONE)
+    if new != old:
+        body = client.post(reverse("selfservice:verify"), {"code": old}).content.decode()
+        assert "验证码不正确" in body
+    assert client.post(reverse("selfservice:verify"), {"code": new}).status_code == 302
+    assert Application.objects.count() == 1
+
+
+def test_the_applicant_sees_the_status_again_after_verifying_the_phone(client, tree, settings):
+    settings.SMS_RESEND_SECONDS = 0
+    apply_and_verify(client, tree["school"])
+    later = Client()  # another day, another browser
+    assert "李小红" not in later.get(reverse("selfservice:status")).content.decode()
+    later.post(reverse("selfservice:status"), {"mobile": PHONE})
+    later.post(reverse("selfservice:verify"), {"code": last_code(PHONE)})
+    body = later.get(reverse("selfservice:status")).content.decode()
+    assert "李小红" in body and "待审核" in body
+
+
+def test_self_confirmation_counts_in_the_half_yearly_checklist(
+    client, tree, make_member, make_user
+):
+    member = make_member(tree["school"], name="王登记", mobile=PHONE)
+    verify_member(client, member)
+    client.post(reverse("selfservice:me_confirm"))
+    officer = Client()
+    officer.force_login(make_user(tree["school"], User.Role.VIEWER))
+    response = officer.get(reverse("members:checklist"), {"union": tree["school"].pk})
+    body = response.content.decode()
+    assert "王登记" in body and "✔" in body and "本轮未确认" not in body
