@@ -61,7 +61,7 @@ def poster(request, pk: int):
         {
             "union": union,
             "url": url,
-            "qr": services.qr_svg(url, scale=8),
+            "qr": services.qr_svg(url),
             "for_unorganised": union.kind in services.UNORGANISED_WORKERS_KINDS,
         },
     )

@@ -416,7 +416,9 @@ def card_valid(member: Member | None) -> bool:
     return bool(member and member.status == Member.Status.ACTIVE and member.union.is_active)
 
 
-def qr_svg(text: str, scale: int = 4) -> str:
+def qr_svg(text: str) -> str:
+    """An inline SVG QR code, drawn here (no outside service); it has a viewBox and no
+    fixed size, so the page sizes it (`.qr` in app.css) and it fits a 390 px screen."""
     import segno
 
-    return segno.make(text, error="m").svg_inline(scale=scale, title="二维码")
+    return segno.make(text, error="m").svg_inline(scale=4, omitsize=True, title="二维码")

@@ -68,6 +68,7 @@ def test_apply_verify_review_approve_member_in_list(phone_page, tree, make_user,
     officer.get_by_test_id("link-list").get_by_role("link", name="申请链接和海报").first.click()
     expect(officer.get_by_test_id("poster")).to_contain_text("桃源一中工会")
     expect(officer.get_by_test_id("poster-qr").locator("svg")).to_be_visible()
+    assert fits_the_screen(officer)
     join_url = officer.get_by_test_id("join-url").inner_text().strip()
 
     applicant = phone_page()
