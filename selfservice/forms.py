@@ -47,6 +47,10 @@ class ApplicationForm(MemberForm):
             ):
                 del self.fields[name]
         self.fields["mobile"].help_text = _("用于接收验证码和查询审核结果。")
+        # The deployment's required member fields (MEMBER_REQUIRED_FIELDS, as for imports).
+        for name in settings.MEMBER_REQUIRED_FIELDS:
+            if name in self.fields:
+                self.fields[name].required = True
 
     def clean_mobile(self):
         return _mobile(self.cleaned_data.get("mobile"))

@@ -498,3 +498,12 @@ def test_self_confirmation_counts_in_the_half_yearly_checklist(
     response = officer.get(reverse("members:checklist"), {"union": tree["school"].pk})
     body = response.content.decode()
     assert "王登记" in body and "✔" in body and "本轮未确认" not in body
+
+
+def test_the_deployments_required_fields_are_required_here_too(client, tree, settings):
+    settings.MEMBER_REQUIRED_FIELDS = ["name", "id_number", "mobile", "education"]
+    url = reverse("selfservice:apply", kwargs={"token": services.join_token(tree["school"])})
+    response = client.post(url, application_form(education=""))
+    assert response.status_code == 200
+    assert 'data-testid="error-education"' in response.content.decode()
+    assert not PhoneCode.objects.exists()
