@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from members.models import Member
-from registry.validators import Problem
+from registry.validators import Problem, mask_phone
 from selfservice import services
 from selfservice.forms import ApplicationForm, CodeForm, CorrectionForm, MobileForm, SelfCheckForm
 from selfservice.models import Application
@@ -93,7 +93,7 @@ def verify(request):
     form = CodeForm(request.POST or None)
     context = {
         "form": form,
-        "masked_mobile": pending["mobile"][:3] + "****" + pending["mobile"][-4:],
+        "masked_mobile": mask_phone(pending["mobile"]),
     }
     if request.method == "POST":
         try:
