@@ -784,3 +784,26 @@ def review_cycle_start(today: datetime.date | None = None) -> datetime.date:
 def confirm_members(*, members, by: User) -> int:
     """确认: the member's data were checked now. `members` is an already-scoped queryset."""
     return members.update(confirmed_at=timezone.now())
+
+
+@transaction.atomic
+def confirm_member(*, member: Member, by: User | None = None, source_ref: str = "") -> Member:
+    """One member's data were checked now (the member themselves, through self-service,
+    when `by` is None): `confirmed_at`, one history entry. The caller audits."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    old = member.confirmed_at
+    member.confirmed_at = timezone.now()
+    member.save(update_fields=["confirmed_at", "updated_at"])
+    _log_change(
+        member,
+        by=by,
+        source=MemberChange.Source.FORM,
+        source_ref=source_ref,
+        changes={
+            "confirmed_at": [
+                timezone.localtime(old).strftime("%Y-%m-%d %H:%M") if old else "",
+                timezone.localtime(member.confirmed_at).strftime("%Y-%m-%d %H:%M"),
+            ]
+        },
+    )
+    return member

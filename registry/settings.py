@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "members",
     "progress",
     "imports",
+    "selfservice",
 ]
 
 MIDDLEWARE = [
@@ -284,3 +285,18 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600)
     }
+
+# Self-service (issue 13): SMS codes for applicants and members. SMS_BACKEND names a class
+# with send(phone, text), like EMAIL_BACKEND (docs/self-service.md).
+SMS_BACKEND = envstr("SMS_BACKEND", "selfservice.sms.backends.ConsoleBackend")
+SMS_FILE_PATH = envstr("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_CODE_TTL_SECONDS = envint("SMS_CODE_TTL_SECONDS", 5 * 60)
+SMS_CODE_MAX_TRIES = envint("SMS_CODE_MAX_TRIES", 5)
+SMS_RESEND_SECONDS = envint("SMS_RESEND_SECONDS", 60)
+SMS_PER_PHONE_PER_HOUR = envint("SMS_PER_PHONE_PER_HOUR", 5)
+SMS_PER_IP_PER_HOUR = envint("SMS_PER_IP_PER_HOUR", 50)
+# Submissions of any public form (application, code, self-check, correction, status) per
+# address and hour. A sign-up event behind one NAT (a factory's Wi-Fi) needs them raised.
+PUBLIC_FORMS_PER_IP_PER_HOUR = envint("PUBLIC_FORMS_PER_IP_PER_HOUR", 150)
+# How long a verified phone lets the member see their record and card.
+SELF_SERVICE_SESSION_MINUTES = envint("SELF_SERVICE_SESSION_MINUTES", 15)

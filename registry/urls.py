@@ -33,4 +33,5 @@ urlpatterns = [
         ),
     ),
     path("collect/", include("imports.urls", namespace="imports")),
+    path("", include("selfservice.urls", namespace="selfservice")),
 ]

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
     "unions": {"members", "imports", "progress"},
     "members": {"imports", "progress"},
+    "selfservice": {"imports", "progress"},
 }
 
 

@@ -183,6 +183,17 @@ class AuditEntry(models.Model):
         EXPORT = "export", _("导出")
         IMPORT_COMMITTED = "import_committed", _("导入入库")
         FILE_DOWNLOADED = "file_downloaded", _("下载上传文件")
+        # the members' self-service (selfservice/)
+        SMS_SENT = "sms_sent", _("发送短信验证码")
+        SMS_REFUSED = "sms_refused", _("拒绝发送验证码（频率限制）")
+        SMS_VERIFIED = "sms_verified", _("短信验证通过")
+        SMS_FAILED = "sms_failed", _("短信验证失败")
+        APPLICATION_SUBMITTED = "application_submitted", _("提交入会申请")
+        APPLICATION_DECIDED = "application_decided", _("审核入会申请")
+        SELF_CONFIRMED = "self_confirmed", _("会员自助确认信息")
+        CORRECTION_REQUESTED = "correction_requested", _("申请更正信息")
+        CORRECTION_DECIDED = "correction_decided", _("处理更正申请")
+        CARD_CHECKED = "card_checked", _("扫码核验会员卡")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
