@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("members", "0007_history_one_format_and_tallies"),
-        ("unions", "0006_audit_selfservice_actions"),
+        ("unions", "0009_audit_selfservice_actions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
