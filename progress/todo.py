@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from imports.models import ImportJob
 from members.selectors import pending_transfers
 from progress.rollups import union_progress
+from selfservice.models import Application, CorrectionRequest
+from selfservice.selectors import applications_for, corrections_for
 from unions.access import can_edit_members, can_import, user_root
 from unions.models import User
 
@@ -77,6 +79,20 @@ def todo_for(user: User) -> list[TodoItem]:
                     reverse("imports:job", args=[only.pk]) if only else reverse("imports:index"),
                     note=_("其中 %(n)d 份已超过 3 天") % {"n": stale} if stale else "",
                     urgent=bool(stale),
+                )
+            )
+    if can_edit_members(user):
+        n = applications_for(user).filter(state=Application.State.PENDING).count()
+        m = corrections_for(user).filter(state=CorrectionRequest.State.PENDING).count()
+        if n or m:
+            items.append(
+                TodoItem(
+                    "applications",
+                    _("待审核的入会申请和信息更正申请"),
+                    n + m,
+                    reverse("selfservice:queue"),
+                    note=_("入会申请 %(n)d 份，更正申请 %(m)d 份") % {"n": n, "m": m},
+                    urgent=True,
                 )
             )
     if can_edit_members(user):

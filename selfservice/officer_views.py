@@ -16,12 +16,12 @@ from registry.validators import Problem
 from selfservice import services
 from selfservice.forms import DecisionForm
 from selfservice.models import Application, CorrectionRequest
+from selfservice.selectors import applications_for, corrections_for
 from unions import audit
 from unions.access import (
     can_edit_members,
     get_in_scope,
     permission_required,
-    scope,
     unions_for,
     user_root,
 )
@@ -65,10 +65,6 @@ def poster(request, pk: int):
             "for_unorganised": union.kind in services.UNORGANISED_WORKERS_KINDS,
         },
     )
-
-
-def applications_for(user):
-    return scope(user, Application.objects.all(), "union").select_related("union")
 
 
 @editor_required
@@ -140,10 +136,6 @@ def application_decide(request, pk: int):
     else:
         messages.success(request, _("已退回申请，申请人查询时会看到原因。"))
     return redirect("selfservice:queue")
-
-
-def corrections_for(user):
-    return scope(user, CorrectionRequest.objects.all(), "union").select_related("union", "member")
 
 
 @editor_required

@@ -12,8 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "unions": {"members", "imports", "progress"},
-    "members": {"imports", "progress"},
+    "unions": {"members", "imports", "progress", "selfservice"},
+    "members": {"imports", "progress", "selfservice"},
     "selfservice": {"imports", "progress"},
 }
 

@@ -163,3 +163,26 @@ def test_the_progress_report_keeps_numbers_as_numbers_and_drops_empty_columns(
     assert target.value == 8 and target.number_format == "#,##0"
     assert ws.freeze_panes == "A4"
     assert ws.auto_filter.ref == f"A3:{ws.cell(row=3, column=len(header)).column_letter}5"
+
+
+def test_applications_to_review_are_on_the_collectors_list(client, tree, make_user):
+    from selfservice.models import Application
+
+    Application.objects.create(
+        union=tree["base"],
+        name="孙八",
+        id_type="01",
+        id_number="430725199001011234",
+        mobile="13800001111",
+        workplace="漳江物流公司",
+        signature="孙八",
+        signed_at=timezone.now(),
+        consent_version="1",
+    )
+    client.force_login(make_user(tree["town"], User.Role.COLLECTOR))
+    _page, items = todo(client)
+    assert items["applications"].count == 1
+    assert items["applications"].url == reverse("selfservice:queue")
+    client.force_login(make_user(tree["school"], User.Role.COLLECTOR))
+    _page, items = todo(client)
+    assert "applications" not in items  # another branch of the tree
