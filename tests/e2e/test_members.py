@@ -103,7 +103,7 @@ def test_transfer_requested_by_one_union_and_accepted_by_another(
 
     page.context.clear_cookies()
     login("receiver", PASSWORD)
-    page.get_by_role("link", name="转会申请").click()
+    page.locator("nav.navbar").get_by_role("link", name="转会申请").click()
     inbox = page.get_by_test_id("to-decide")
     expect(inbox).to_contain_text("王小明")
     expect(inbox).to_contain_text("漳江物流公司工会")
@@ -118,7 +118,7 @@ def test_transfer_requested_by_one_union_and_accepted_by_another(
 
     page.context.clear_cookies()
     login("sender", PASSWORD)
-    page.get_by_role("link", name="转会申请").click()
+    page.locator("nav.navbar").get_by_role("link", name="转会申请").click()
     expect(page.get_by_test_id("done")).to_contain_text("已接收")
     assert TransferRequest.objects.get().state == TransferRequest.State.ACCEPTED
 
