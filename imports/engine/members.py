@@ -16,20 +16,24 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from imports.engine import filetype
-from imports.engine.headers import filled_count, is_note_row, locate_header
+from imports.engine.headers import filled_count, is_example_row, is_note_row, locate_header
 from imports.engine.member_rows import (
     ANCHORS,
+    CHOICE_FIELDS,
+    FIELD_LABELS,
     MEMBER_ALIASES,
     MemberRow,
     RowValidator,
-    check_required_columns,
+    column_label,
+    display,
+    missing_required_columns,
 )
 from imports.engine.problems import FileRejected, ImportSummary
 from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside
 from members import services
 from members.models import Member
-from registry.validators import mask_id
+from registry.validators import mask_id, mask_phone
 from unions.access import subtree_q
 from unions.models import Union, Unit, User
 
@@ -111,17 +115,32 @@ def analyse_members(
     return plan
 
 
+SKIPPED_SHOWN = 200  # skipped lines listed per sheet; the rest are only counted
+
+
 def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
+    """Read every sheet that looks like a roster; skip the others with a notice."""
     rows: list[MemberRow] = []
     names: list[str] = []
+    missing_columns: list[str] = []
     done = 0
     for sheet in sheets:
         names.append(sheet.name)
         head = list(itertools.islice(sheet.rows, HEADER_SCAN))
-        header = locate_header(head, MEMBER_ALIASES, anchors=ANCHORS, scan=HEADER_SCAN)
+        header = locate_header(
+            head, MEMBER_ALIASES, anchors=ANCHORS, scan=HEADER_SCAN, merges=sheet.merges
+        )
         if header is None:
+            if any(filled_count(cells) for _, cells in head):
+                plan.summary.notices.append(
+                    f"工作表“{sheet.name}”没有会员信息的表头（姓名、证件号码等），不是会员花名册，已跳过。"
+                )
             continue
-        check_required_columns(sheet.name, header)
+        missing = missing_required_columns(sheet.name, header)
+        if missing:
+            missing_columns.append(missing)
+            plan.summary.notices.append(f"{missing[:-1]}，不作为会员花名册读取，已跳过。")
+            continue
         number, header_cells = head[header.row_offset]
         report = SheetReport(
             name=sheet.name,
@@ -129,6 +148,16 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
             headers=[(c.index, c.header) for c in header.columns],
         )
         plan.sheets.append(report)
+        reading = _reading(sheet.name, head, header)
+        plan.summary.sheets.append(reading)
+
+        def skip(row_number: int, reason: str, *, notice=False, name=sheet.name, r=reading):
+            r["skipped_count"] += 1
+            if len(r["skipped"]) < SKIPPED_SHOWN:
+                r["skipped"].append({"row": row_number, "reason": reason})
+            if notice and len(plan.summary.notices) < SKIPPED_SHOWN:
+                plan.summary.notices.append(f"工作表“{name}”第{row_number}行：{reason}，已跳过。")
+
         validator = RowValidator(sheet.name, header)
         header_keys = [str(c) for c in header_cells]
         first_header = header_keys[0] if header_keys else None
@@ -140,18 +169,29 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
                 _progress(progress, "validate", done, max(done, sheet.height))
             if is_note_row(cells):
                 in_notes = True
+                skip(number, NOTE_REASON, notice=True)
                 continue
             if in_notes and filled_count(cells) < 2:
+                if filled_count(cells):
+                    skip(number, "填表说明（续）")
                 continue  # the numbered lines of a 填表说明 go on below it
             in_notes = False
             if cells and str(cells[0]) == first_header and [str(c) for c in cells] == header_keys:
+                skip(number, "重复的表头")
                 continue  # the header repeated (printed sheets repeat it on every page)
+            if is_example_row(cells):
+                skip(number, "填表示例行，不是会员", notice=True)
+                continue
             row = validator.validate(number, cells)
             if row is None:
+                if filled_count(cells):
+                    skip(number, "只有一个单元格有内容（如部门名称或备注），不是会员")
                 continue
             row.report = report
             rows.append(row)
     if not plan.sheets:
+        if missing_columns:
+            raise FileRejected(missing_columns[0])
         shown = "、".join(f"“{n}”" for n in names) or "（无）"
         raise FileRejected(
             f"在工作表{shown}中没有找到会员信息的表头（至少要有“姓名”“身份证号码”等列）。请使用采集模板，或检查表头行。"
@@ -162,12 +202,34 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
     return rows
 
 
+NOTE_REASON = "填表说明、备注或签名、联系电话行"
+
+
+def _reading(name: str, head: list, header) -> dict:
+    """How a sheet was read, for the preview and --json."""
+    return {
+        "name": name,
+        "header_rows": [head[i][0] for i in range(header.first_offset, header.row_offset + 1)],
+        "columns": [
+            {
+                "header": c.header,
+                "field": c.field,
+                "label": column_label(c.field),
+            }
+            for c in header.columns
+        ],
+        "skipped": [],
+        "skipped_count": 0,
+    }
+
+
 class _Matcher:
     """Resolves unions, duplicates and existing members for all rows in bulk."""
 
     def __init__(self, plan: MemberPlan, *, root: Union, union: Union):
         self.plan = plan
         self.directory = UnionDirectory(root)
+        self.unit_names: dict | None = None
         self.target = self.directory.node(union.pk)
         if self.target is None:
             raise FileRejected(f"工会“{union.name}”已停用或不存在。")
@@ -197,11 +259,29 @@ class _Matcher:
 
     # -- unions named in the row -------------------------------------------------------
 
+    def _by_code_or_path(self, row: MemberRow) -> bool:
+        """The export's 工会编码 (unique) or 工会路径 names the union: nothing else needed."""
+        found = []
+        if row.union_code:
+            found = self.directory.find(row.union_code)
+        if len(found) != 1 and row.union_path:
+            found = self.directory.find_path(row.union_path)
+        if len(found) != 1:
+            return False
+        row.union_id = found[0].id
+        row.union_named = True
+        return True
+
     def _resolve_unions(self, rows: list[MemberRow]) -> None:
         unresolved: list[tuple[MemberRow, str, str]] = []
         for row in rows:
             row.union_id = self.target.id
             row.union_named = False
+            if (row.union_code or row.union_path) and self._by_code_or_path(row):
+                continue
+            if row.union_code and not row.union_refs:
+                unresolved.append((row, _header_of(row, "union_code"), row.union_code))
+                continue
             anchor = None
             for _, header, text in sorted(row.union_refs):
                 if anchor is not None:
@@ -282,7 +362,8 @@ class _Matcher:
             if len(found) == 1:
                 row.data["unit_id"] = next(iter(found))
             else:
-                row.extra[_header_of(row, "unit")] = row.unit_name
+                # Not a registered unit: kept as written, under one name the export reads.
+                row.extra[UNIT_EXTRA] = row.unit_name
 
     # -- the registry ------------------------------------------------------------------
 
@@ -298,7 +379,7 @@ class _Matcher:
         existing = {
             (m["id_type"], m["id_number"]): m
             for m in Member.objects.filter(wanted).values(
-                "id", "id_type", "id_number", "union_id", "unit_id", "extra", *COMPARED
+                "id", "id_type", "id_number", "union_id", "unit_id", "extra", "status", *COMPARED
             )
         }
         holders = {
@@ -307,6 +388,8 @@ class _Matcher:
         holder_names = dict(Union.objects.filter(pk__in=holders).values_list("id", "name"))
         for row in rows:
             current = existing.get(row.key)
+            if row.status_text:
+                _check_status(row, current)
             if current is None:
                 self.plan.creates.append(_create_values(row))
                 continue
@@ -327,10 +410,93 @@ class _Matcher:
                 )
                 continue
             values = _update_values(current, row)
-            if services.changed_fields(current, values):
+            changes = services.changed_fields(current, values)
+            if changes:
                 self.plan.updates.append((current["id"], values))
+                if len(self.plan.summary.changes) < CHANGES_SHOWN:
+                    self.plan.summary.changes.append(self._describe(row, changes))
             else:
                 self.plan.summary.unchanged += 1
+
+    def _describe(self, row: MemberRow, changes: dict) -> dict:
+        """One updated member for the preview: each field old → new, IDs and phones masked."""
+        shown = []
+        for name, (old, new) in changes.items():
+            if name == "extra":
+                old, new = old or {}, new or {}
+                for key in new:
+                    if old.get(key) != new.get(key):
+                        shown.append(
+                            {"field": key, "label": key, "old": old.get(key, ""), "new": new[key]}
+                        )
+                continue
+            shown.append(
+                {
+                    "field": name,
+                    "label": FIELD_LABELS.get(name.removesuffix("_id"), name),
+                    "old": self._shown(name, old),
+                    "new": self._shown(name, new),
+                }
+            )
+        return {
+            "sheet": row.sheet,
+            "row": row.row,
+            "name": row.data.get("name", ""),
+            "id": mask_id(row.key[1]) if row.key else "",
+            "changes": shown,
+        }
+
+    def _shown(self, name: str, value) -> str:
+        if value is None or value == "":
+            return ""
+        if name == "mobile":
+            return mask_phone(str(value))
+        if name == "union_id":
+            node = self.directory.node(value)
+            return self.directory.path(node) if node else str(value)
+        if name == "unit_id":
+            return self._unit_names().get(value, "")
+        if name in CHOICE_FIELDS:
+            return CHOICE_FIELDS[name].name_of(value)
+        if name == "new_employment_form":
+            return "是" if value else "否"
+        return display(value)
+
+    def _unit_names(self) -> dict:
+        if self.unit_names is None:
+            self.unit_names = dict(
+                Unit.objects.filter(subtree_q(self.directory.root, "unions"))
+                .values_list("id", "name")
+                .distinct()
+            )
+        return self.unit_names
+
+
+CHANGES_SHOWN = 1000  # updated members described in the preview; the rest are counted
+UNIT_EXTRA = "工作单位"  # an unregistered 工作单位 is kept in `extra` under this name
+STATUS_LABELS = dict(Member.Status.choices)
+
+
+def _check_status(row: MemberRow, current: dict | None) -> None:
+    """会籍状态 is only compared: it changes through 会籍变动, never through a roster."""
+    header = _header_of(row, "status")
+    registered = current["status"] if current else Member.Status.ACTIVE
+    if not row.status:
+        row.warn(
+            header,
+            "status_differs",
+            f"会籍状态“{row.status_text}”无法识别，导入不改变会籍状态；如需变动请到“会员管理 → 会籍变动”办理。",
+            row.status_text,
+        )
+    elif row.status != registered:
+        now = STATUS_LABELS.get(registered, registered)
+        where = "登记库中为" if current else "新登记的会员为"
+        row.warn(
+            header,
+            "status_differs",
+            f"表中会籍状态为“{row.status_text}”，{where}“{now}”。导入不改变会籍状态，请到“会员管理 → 会籍变动”办理。",
+            row.status_text,
+        )
 
 
 def _header_of(row: MemberRow, name: str) -> str:

@@ -37,6 +37,13 @@ class ImportSummary:
     conflicts: int = 0
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    # How the file was read: per sheet read {name, header_rows, columns: [{header, field,
+    # label}], skipped: [{row, reason}], skipped_count}; notices name what was left out.
+    sheets: list[dict] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    # Per updated member, what changes: {sheet, row, name, changes: [{field, label, old, new}]}
+    # (ID numbers and phones masked).
+    changes: list[dict] = field(default_factory=list)
 
     @classmethod
     def rejected(cls, message: str) -> "ImportSummary":
@@ -62,4 +69,7 @@ class ImportSummary:
             "conflicts": self.conflicts,
             "errors": [p.as_json() for p in self.errors],
             "warnings": [p.as_json() for p in self.warnings],
+            "sheets": self.sheets,
+            "notices": self.notices,
+            "changes": self.changes,
         }

@@ -24,6 +24,9 @@ SUMMARY_FIELDS = {
     "conflicts",
     "errors",
     "warnings",
+    "sheets",
+    "notices",
+    "changes",
 }
 
 
