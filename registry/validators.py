@@ -102,7 +102,9 @@ def clean_text(value: object) -> str:
 _INVISIBLE = {ord(c): None for c in "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"}
 _INVISIBLE[0xA0] = " "
 _EDGE_SPACES = " \t\r\n\u00a0\u3000\u2002\u2003\u2009\u202f"
-_SPECIAL = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad\u00a0\u3000\u2002\u2003\u2009\u202f\uff10-\uff19\u2018\u2019]")
+_SPECIAL = re.compile(
+    "[\u200b-\u200f\u2060\ufeff\u00ad\u00a0\u3000\u2002\u2003\u2009\u202f\uff10-\uff19\u2018\u2019]"
+)
 _QUOTED_FORMULA = re.compile(r'^=\s*"(.*)"$', re.S)  # ="430…", how CSV writers keep text
 _FULL_WIDTH_DIGIT = re.compile("[\uff10-\uff19]")
 _NUMBER_LIKE = re.compile("^[0-9\uff10-\uff19.,，．、/／\\-－:：年月日号 +＋xXｘＸ]+$")
@@ -421,10 +423,11 @@ _MONTH_PATTERNS = [
 
 
 def check_date(
-    value: object, *, allow_year_month: bool = False, label: str = "日期"
+    value: object, *, allow_year_month: bool = False, label: str = "日期", min_year: int = 1900
 ) -> datetime.date:
     """Real Excel dates and serials, 2019-06-25, 2019/7/25, 2019.07.25, 20190725,
-    2019年7月25日; with `allow_year_month`, 1985.03 and 1985年3月 too (day 1)."""
+    2019年7月25日; with `allow_year_month`, 1985.03 and 1985年3月 too (day 1).
+    Years before `min_year` are refused (a birth date may allow earlier ones and warn)."""
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
@@ -445,12 +448,12 @@ def check_date(
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:
-            return _make_date(match, label, text)
+            return _make_date(match, label, text, min_year=min_year)
     if allow_year_month:
         for pattern in _MONTH_PATTERNS:
             match = pattern.match(text)
             if match:
-                return _make_date(match, label, text, day=1)
+                return _make_date(match, label, text, day=1, min_year=min_year)
     example = "1985-03 或 1985-03-15" if allow_year_month else "2019-06-25"
     raise Problem("date_format", f"{label}“{text}”无法识别，请按 {example} 的格式填写。")
 
@@ -478,13 +481,15 @@ def _looks_like_year_month_number(value: object) -> bool:
     )
 
 
-def _make_date(match: re.Match, label: str, text: str, day: int | None = None) -> datetime.date:
+def _make_date(
+    match: re.Match, label: str, text: str, day: int | None = None, min_year: int = 1900
+) -> datetime.date:
     try:
         result = datetime.date(
             int(match["y"]), int(match["m"]), day if day is not None else int(match["d"])
         )
     except ValueError:
         raise Problem("date_format", f"{label}“{text}”不是真实存在的日期，请核对。") from None
-    if result.year < 1900 or result > datetime.date.today() + datetime.timedelta(days=366 * 10):
+    if result.year < min_year or result > datetime.date.today() + datetime.timedelta(days=366 * 10):
         raise Problem("date_format", f"{label}“{text}”超出合理范围，请核对年份。")
     return result

@@ -196,7 +196,24 @@ def locate_header(
                 continue
             best_score = len(fields)
             best = _header_match(chosen, top, start, end, rank)
+    if best is not None:
+        # Group rows above that name no field themselves (会员基本信息 over 姓名/性别, with
+        # 学历 merged down beside it) still belong to the header.
+        while (
+            best.row_offset - best.first_offset + 1 < depth
+            and best.first_offset > 0
+            and _is_group_row(top[best.first_offset - 1])
+        ):
+            best.first_offset -= 1
     return best
+
+
+def _is_group_row(cells: list) -> bool:
+    """Text cells over several columns, none of them a 工会名称：… line or a title."""
+    if not is_headerish(cells):
+        return False
+    texts = {header_text(c) for c in cells if not is_blank(c)}
+    return len(texts) >= 2 and not any(":" in t or "：" in t for t in texts)
 
 
 def _read_band(top, found_rows, start: int, end: int) -> list[tuple[str | None, str, int]]:
@@ -285,4 +302,3 @@ def is_blank(value: object) -> bool:
 
 def filled_count(cells: list) -> int:
     return sum(1 for cell in cells if not is_blank(cell))
-

@@ -360,12 +360,14 @@ class RowValidator:
         if "birth_date" in values:
             header, value = values["birth_date"]
             try:
-                row.data["birth_date"] = check_date(value, allow_year_month=True, label=header)
+                row.data["birth_date"] = check_date(
+                    value, allow_year_month=True, label=header, min_year=1800
+                )
             except Problem as problem:
                 row.error(header, problem.code, problem.message, value)
                 return
             try:
-                check_date(value, label=header)
+                check_date(value, label=header, min_year=1800)
                 row.birth_has_day = True
             except Problem:
                 row.birth_has_day = False
@@ -381,7 +383,10 @@ class RowValidator:
         if born is not None and born.year < 1900 and "birth_date" in values:
             header, value = values["birth_date"]
             row.warn(
-                header, "birth_before_1900", f"出生日期“{display(value)}”早于1900年，请核对。", value
+                header,
+                "birth_before_1900",
+                f"出生日期“{display(value)}”早于1900年，请核对。",
+                value,
             )
         if joined is not None:
             header, value = values["join_date"]
@@ -408,7 +413,7 @@ class RowValidator:
             row.warn(
                 header,
                 "age_over_100_employed",
-                f"按出生日期已满100周岁，就业状况却是“在岗”，请核对出生日期或就业状况。",
+                "按出生日期已满100周岁，就业状况却是“在岗”，请核对出生日期或就业状况。",
                 value,
             )
 

@@ -30,7 +30,9 @@ BATCH = 2000
 last_child_peak_kb = [0]  # the reader child's peak resident size, for the benchmark
 
 
-Merge = tuple[tuple[int, int], tuple[int, int]]  # ((first row, first col), (last row, last col)), 0-based
+Merge = tuple[
+    tuple[int, int], tuple[int, int]
+]  # ((first row, first col), (last row, last col)), 0-based
 
 
 @dataclass

@@ -159,9 +159,7 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
     rows = []
     for streamed in sheets:
         sheet = _Materialised(streamed.name, list(streamed.rows))
-        header = locate_header(
-            sheet.rows, UNION_ALIASES, anchors={"name"}, merges=streamed.merges
-        )
+        header = locate_header(sheet.rows, UNION_ALIASES, anchors={"name"}, merges=streamed.merges)
         if header is None:
             continue
         columns = [(c.index, c.header, c.field) for c in header.columns if c.field != IGNORED]
