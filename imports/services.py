@@ -56,7 +56,10 @@ def create_job(*, uploader: User, union: Union, kind: str, upload: UploadedFile)
 
 @transaction.atomic
 def confirm_job(*, job: ImportJob, user: User) -> bool:
-    """Preview → confirmed; the worker analyses again and commits. False if too late."""
+    """Preview → confirmed; the worker analyses again and commits. False if too late,
+    or when no row of the file can be imported."""
+    if job.nothing_importable:
+        return False
     changed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.PREVIEW).update(
         state=ImportJob.State.CONFIRMED,
         confirmed_at=timezone.now(),

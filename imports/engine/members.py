@@ -402,7 +402,7 @@ class _Matcher:
                 row.error(
                     _header_of(row, "id_number"),
                     "member_elsewhere",
-                    f"该证件号码已登记在“{name}”，不能直接导入到本工会。已生成转会申请，待该工会办理转出后生效。",
+                    f"该证件号码已登记在“{name}”，不能直接导入到本工会。{ELSEWHERE_PENDING}",
                     mask_id(row.data["id_number"]),
                 )
                 self.plan.conflicts.append(
@@ -472,6 +472,9 @@ class _Matcher:
         return self.unit_names
 
 
+# member_elsewhere says what will happen until the commit has made it happen.
+ELSEWHERE_PENDING = "确认导入后将向该工会发出转会申请，待其办理转出后生效。"
+ELSEWHERE_DONE = "已生成转会申请，待该工会办理转出后生效。"
 CHANGES_SHOWN = 1000  # updated members described in the preview; the rest are counted
 UNIT_EXTRA = "工作单位"  # an unregistered 工作单位 is kept in `extra` under this name
 STATUS_LABELS = dict(Member.Status.choices)
@@ -584,14 +587,18 @@ def commit_members(
         return ImportSummary.rejected(
             "检查之后、入库之前，登记库中的数据已被修改（例如有人同时登记了表中的人员），本次没有写入任何数据。请重新导入。"
         )
-    summary.message = _done_message(summary)
+    for problem in summary.errors:
+        if problem.code == "member_elsewhere":
+            problem.message = problem.message.replace(ELSEWHERE_PENDING, ELSEWHERE_DONE)
+    summary.message = _done_message(summary, committed=True)
     return summary
 
 
-def _done_message(s: ImportSummary) -> str:
+def _done_message(s: ImportSummary, *, committed: bool = False) -> str:
     parts = [f"共 {s.rows} 行：新增 {s.created}，更新 {s.updated}，未变化 {s.unchanged}"]
     if s.invalid:
         parts.append(f"{s.invalid} 行有错误未导入")
     if s.conflicts:
-        parts.append(f"{s.conflicts} 行已在其他工会登记（已生成转会申请）")
+        then = "已生成转会申请" if committed else "确认后将生成转会申请"
+        parts.append(f"{s.conflicts} 行已在其他工会登记（{then}）")
     return "；".join(parts) + "。"
