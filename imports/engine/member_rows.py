@@ -162,6 +162,8 @@ class MemberRow:
     union_path: str = ""
     status: str = ""  # 会籍状态 as written, resolved to the model's value ("" when none)
     status_text: str = ""
+    # Read from the ID, not written in the row: set on new members, never an update.
+    derived: list[str] = field(default_factory=list)
 
     def error(self, column: str, code: str, message: str, value: object = "") -> None:
         self.errors.append(RowProblem(self.sheet, self.row, column, code, message, display(value)))
@@ -431,6 +433,7 @@ class RowValidator:
             )
         elif info.gender:
             row.data["gender"] = info.gender
+            row.derived.append("gender")
         birth = row.data.get("birth_date")
         if birth is not None:
             same = (birth.year, birth.month) == (info.birth_date.year, info.birth_date.month)
@@ -446,6 +449,8 @@ class RowValidator:
                 )
                 del row.data["birth_date"]
                 return
+        if birth is None:
+            row.derived.append("birth_date")
         row.data["birth_date"] = info.birth_date
         if "age" in values:
             header, value = values["age"]

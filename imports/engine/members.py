@@ -514,7 +514,8 @@ def _create_values(row: MemberRow) -> dict:
 
 
 def _update_values(current: dict, row: MemberRow) -> dict:
-    values = {k: v for k, v in row.data.items() if k not in ("id_type", "id_number")}
+    skip = ("id_type", "id_number", *row.derived)
+    values = {k: v for k, v in row.data.items() if k not in skip}
     if row.union_named:
         values["union_id"] = row.union_id
     if row.extra:
