@@ -33,6 +33,7 @@ LABELS = {
     "birth_before_1900": _("出生早于1900年（提示）"),
     "age_over_100_employed": _("年满100岁仍在岗（提示）"),
     "status_differs": _("会籍状态与登记库不同（提示）"),
+    "stored_newer": _("登记库中的信息更新（提示）"),
 }
 
 

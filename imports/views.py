@@ -261,10 +261,11 @@ def _job_action(request, pk: int, action, done: str, refused: str):
 @login_required
 @require_POST
 def confirm(request, pk: int):
+    overwrite = request.POST.get("overwrite_newer") == "1"
     return _job_action(
         request,
         pk,
-        services.confirm_job,
+        lambda job, user: services.confirm_job(job=job, user=user, overwrite_newer=overwrite),
         _("已确认，正在写入登记库，请稍候。"),
         _("这个任务现在不能确认（可能已确认、已取消或已完成）。"),
     )

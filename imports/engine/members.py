@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from imports.engine import filetype
 from imports.engine.headers import filled_count, is_example_row, is_note_row, locate_header
@@ -87,12 +88,23 @@ def _progress(callback, stage: str, done: int, total: int) -> None:
 
 
 def analyse_members(
-    path, *, filename: str = "", union: Union, root: Union | None = None, progress=None
+    path,
+    *,
+    filename: str = "",
+    union: Union,
+    root: Union | None = None,
+    progress=None,
+    made_at: datetime.datetime | None = None,
+    keep_newer: bool = True,
 ) -> MemberPlan:
     """Read, validate and compare with the registry. Writes nothing.
 
     `union` receives the rows; `root` (default: `union`) bounds which unions the rows
     may name and which registered members count as this import's own.
+    The stale guard: a member changed in the registry after the file was made (the
+    xlsx's own modified time, else `made_at`, e.g. the union's previous upload) and
+    changed again by the row is reported `stored_newer`; with `keep_newer` (default)
+    the stored record is kept and the row counts as unchanged.
     A file that cannot be read as a whole gives a plan whose summary is
     "rejected" with the reason; row problems are listed in the summary."""
     path = Path(path)
@@ -103,10 +115,13 @@ def analyse_members(
             raise FileRejected(f"工会“{union.name}”不在本次导入的范围（{root.name}及其下级）内。")
         kind = filetype.sniff(path, filename)
         _progress(progress, "read", 0, 1)
+        made = filetype.made_at(path, kind) or made_at
         sheets = stream_sheets(path, kind, filename=filename)
         plan = MemberPlan(summary=ImportSummary(), union=union, filename=filename)
         rows = _validate_sheets(sheets, plan, progress)
-        _Matcher(plan, root=root, union=union).run(rows, progress)
+        matcher = _Matcher(plan, root=root, union=union)
+        matcher.made_at, matcher.keep_newer = made, keep_newer
+        matcher.run(rows, progress)
     except FileRejected as rejected:
         return MemberPlan(
             summary=ImportSummary.rejected(rejected.message), union=union, filename=filename
@@ -230,6 +245,8 @@ class _Matcher:
         self.plan = plan
         self.directory = UnionDirectory(root)
         self.unit_names: dict | None = None
+        self.made_at: datetime.datetime | None = None
+        self.keep_newer = True
         self.target = self.directory.node(union.pk)
         if self.target is None:
             raise FileRejected(f"工会“{union.name}”已停用或不存在。")
@@ -379,7 +396,15 @@ class _Matcher:
         existing = {
             (m["id_type"], m["id_number"]): m
             for m in Member.objects.filter(wanted).values(
-                "id", "id_type", "id_number", "union_id", "unit_id", "extra", "status", *COMPARED
+                "id",
+                "id_type",
+                "id_number",
+                "union_id",
+                "unit_id",
+                "extra",
+                "status",
+                "updated_at",
+                *COMPARED,
             )
         }
         holders = {
@@ -411,12 +436,39 @@ class _Matcher:
                 continue
             values = _update_values(current, row)
             changes = services.changed_fields(current, values)
-            if changes:
-                self.plan.updates.append((current["id"], values))
-                if len(self.plan.summary.changes) < CHANGES_SHOWN:
-                    self.plan.summary.changes.append(self._describe(row, changes))
-            else:
+            if not changes:
                 self.plan.summary.unchanged += 1
+                continue
+            # A workbook's time has whole seconds: a change within its second is not newer.
+            newer = self.made_at is not None and current["updated_at"] > self.made_at + SECOND
+            if newer:
+                self._warn_newer(row, current["updated_at"])
+            if newer and self.keep_newer:
+                self.plan.summary.unchanged += 1
+                self.plan.summary.kept_newer += 1
+            else:
+                self.plan.updates.append((current["id"], values))
+            if len(self.plan.summary.changes) < CHANGES_SHOWN:
+                described = self._describe(row, changes)
+                if newer:
+                    described["newer"] = True
+                    described["kept"] = self.keep_newer
+                self.plan.summary.changes.append(described)
+
+    def _warn_newer(self, row: MemberRow, updated: datetime.datetime) -> None:
+        local = timezone.localtime
+        row.warn(
+            _header_of(row, "id_number"),
+            "stored_newer",
+            f"登记库中的信息更新：该会员在{local(updated):%Y-%m-%d %H:%M}修改过，晚于本表"
+            f"（{local(self.made_at):%Y-%m-%d %H:%M}）。"
+            + (
+                "默认保留登记库中的值；确认导入时可选择用表中的值覆盖。"
+                if self.keep_newer
+                else "已选择用表中的值覆盖。"
+            ),
+            mask_id(row.data["id_number"]),
+        )
 
     def _describe(self, row: MemberRow, changes: dict) -> dict:
         """One updated member for the preview: each field old → new, IDs and phones masked."""
@@ -475,6 +527,7 @@ class _Matcher:
 # member_elsewhere says what will happen until the commit has made it happen.
 ELSEWHERE_PENDING = "确认导入后将向该工会发出转会申请，待其办理转出后生效。"
 ELSEWHERE_DONE = "已生成转会申请，待该工会办理转出后生效。"
+SECOND = datetime.timedelta(seconds=1)
 CHANGES_SHOWN = 1000  # updated members described in the preview; the rest are counted
 UNIT_EXTRA = "工作单位"  # an unregistered 工作单位 is kept in `extra` under this name
 STATUS_LABELS = dict(Member.Status.choices)

@@ -35,6 +35,7 @@ class ImportSummary:
     unchanged: int = 0
     invalid: int = 0
     conflicts: int = 0
+    kept_newer: int = 0  # of `unchanged`: rows the stale guard kept from overwriting
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
     # How the file was read: per sheet read {name, header_rows, columns: [{header, field,
@@ -67,6 +68,7 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "invalid": self.invalid,
             "conflicts": self.conflicts,
+            "kept_newer": self.kept_newer,
             "errors": [p.as_json() for p in self.errors],
             "warnings": [p.as_json() for p in self.warnings],
             "sheets": self.sheets,

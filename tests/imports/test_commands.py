@@ -27,6 +27,7 @@ SUMMARY_FIELDS = {
     "sheets",
     "notices",
     "changes",
+    "kept_newer",
 }
 
 

@@ -2,6 +2,7 @@
 read and what each update changes; an all-invalid file cannot be confirmed; conflicts
 do not claim a transfer request before the confirmation."""
 
+import datetime
 import io
 
 import pytest
@@ -136,3 +137,34 @@ def test_reader_sees_masked_changes(client, collector, tree, make_user):
     page = client.get(reverse("imports:job", args=[latest_job().pk])).content.decode()
 
     assert "湖南" in page and "湖北" in page
+
+
+def csv_bytes(rows: list[list]) -> bytes:
+    return "\n".join(",".join(str(c) for c in row) for row in rows).encode()
+
+
+def test_stale_rows_keep_the_registry_unless_the_user_chooses(client, collector, tree):
+    from django.utils import timezone
+
+    header = ["姓名", "身份证号码", "手机号码"]
+    upload(client, tree["base"], csv_bytes([header, ["张三", person_id(1), mobile(1)]]), "a.csv")
+    client.post(reverse("imports:confirm", args=[latest_job().pk]), follow=True)
+    # Edited in the registry after that upload (a CSV has no time of its own: the union's
+    # previous upload stands for when the file was made).
+    later = timezone.now() + datetime.timedelta(seconds=5)
+    Member.objects.update(mobile="13600002222", updated_at=later)
+
+    response = upload(
+        client, tree["base"], csv_bytes([header, ["张三", person_id(1), mobile(1)]]), "b.csv"
+    )
+
+    page = response.content.decode()
+    assert 'data-testid="newer"' in page and "保留登记库中的值" in page
+    assert 'data-testid="overwrite-newer"' in page
+    assert "完全一致" not in page
+    job = latest_job()
+    assert (job.summary["updated"], job.summary["kept_newer"]) == (0, 1)
+    client.post(reverse("imports:confirm", args=[job.pk]), {"overwrite_newer": "1"}, follow=True)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE
+    assert Member.objects.get().mobile == mobile(1)

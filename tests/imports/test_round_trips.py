@@ -4,8 +4,10 @@ Run on PostgreSQL too (DATABASE_URL=postgres://…): the exports' dates, JSON ex
 codes must come back equal from either database."""
 
 import datetime
+import zipfile
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from imports.engine import analyse_members, commit_members
@@ -169,3 +171,53 @@ def test_an_edited_export_shows_each_change_masked(
         "手机号码": ("139****0001", "137****1111"),
         "学历": ("研究生(博士)", "大学本科"),
     }
+
+
+# ---- item 7: the stale guard ----------------------------------------------------------
+
+
+def test_an_older_roster_does_not_put_back_old_values(
+    tmp_path, tree, departments, base_collector, registered
+):
+    from members import services
+
+    old_file = export_to(tmp_path / "older.xlsx", registered)  # saved now: its own time
+    li = Member.objects.get(name="李娜")
+    services.update_member(member=li, data={"mobile": "13600002222"}, by=base_collector)
+    # The file's time has whole seconds: the edit is a few seconds later.
+    later = timezone.now() + datetime.timedelta(seconds=5)
+    Member.objects.filter(pk=li.pk).update(updated_at=later)
+    book = load_workbook(old_file)
+    sheet = book.active
+    headers = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[headers.index("姓名")].value == "张伟":
+            row[headers.index("学历")].value = "大学专科"
+    # openpyxl stamps a new modified time on save: put the old one back, as a copy
+    # of the older file edited elsewhere would keep it.
+    stamped = tmp_path / "older-edited.xlsx"
+    book.save(stamped)
+    with zipfile.ZipFile(old_file) as old, zipfile.ZipFile(stamped) as new:
+        core = old.read("docProps/core.xml")
+        parts = {n: new.read(n) for n in new.namelist()}
+    parts["docProps/core.xml"] = core
+    with zipfile.ZipFile(stamped, "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+
+    plan = analyse_members(stamped, union=tree["base"], root=user_root(base_collector))
+
+    summary = plan.summary
+    (warning,) = [w for w in summary.warnings if w.code == "stored_newer"]
+    assert "登记库中的信息更新" in warning.message
+    assert (summary.updated, summary.kept_newer) == (1, 1)  # 张伟's 学历; 李娜 kept
+    commit_members(plan, by=base_collector)
+    assert Member.objects.get(name="李娜").mobile == "13600002222"
+    assert Member.objects.get(name="张伟").education == "31"
+
+    again = analyse_members(
+        stamped, union=tree["base"], root=user_root(base_collector), keep_newer=False
+    )
+    assert (again.summary.updated, again.summary.kept_newer) == (1, 0)
+    commit_members(again, by=base_collector)
+    assert Member.objects.get(name="李娜").mobile == mobile(1)
