@@ -130,15 +130,21 @@ def _alias_rank(header: str, rank: dict[str, int]) -> int:
 
 
 def is_headerish(cells: list) -> bool:
-    """Could this row be (part of) a header: text only, no numbers, dates or ID-like digits."""
-    filled = False
+    """Could this row be (part of) a header: text, at most one stray number or date,
+    nothing that looks like an ID number or a phone."""
+    texts = others = 0
     for cell in cells:
         if cell is None or cell == "":
             continue
-        if not isinstance(cell, str) or _DIGIT_RUN.search(cell):
+        if not isinstance(cell, str):
+            others += 1
+            if others > 1:
+                return False
+        elif _DIGIT_RUN.search(cell):
             return False
-        filled = True
-    return filled
+        else:
+            texts += 1
+    return texts > 0
 
 
 def _spread_across(rows: list[tuple[int, list]], merges) -> list[list]:

@@ -28,6 +28,7 @@ from imports.engine.member_rows import (
     column_label,
     display,
     missing_required_columns,
+    required_fields,
 )
 from imports.engine.problems import FileRejected, ImportSummary
 from imports.engine.reader import stream_sheets
@@ -154,7 +155,12 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
         missing = missing_required_columns(sheet.name, header)
         if missing:
             missing_columns.append(missing)
-            plan.summary.notices.append(f"{missing[:-1]}，不作为会员花名册读取，已跳过。")
+            absent = "、".join(
+                f"“{FIELD_LABELS.get(f, f)}”" for f in required_fields() if f not in header.fields
+            )
+            plan.summary.notices.append(
+                f"工作表“{sheet.name}”没有{absent}列，不是会员花名册，已跳过。"
+            )
             continue
         number, header_cells = head[header.row_offset]
         report = SheetReport(
