@@ -73,6 +73,10 @@ UNION_HEADERS = {
     "unit_address": ["单位地址"],
 }
 UNION_ALIASES = build_aliases(UNION_HEADERS)
+UNION_LABELS = {IGNORED: "不导入", **{f: names[0] for f, names in UNION_HEADERS.items()}}
+UNION_LABELS["credit_code"] = "统一社会信用代码"
+UNION_LABELS["unit_credit_code"] = "单位统一社会信用代码"
+NOTE_REASON = "填表说明、备注或签名、联系电话行"
 UNION_FIELDS = [
     "kind",
     "credit_code",
@@ -161,7 +165,22 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
         sheet = _Materialised(streamed.name, list(streamed.rows))
         header = locate_header(sheet.rows, UNION_ALIASES, anchors={"name"}, merges=streamed.merges)
         if header is None:
+            if any(filled_count(cells) for _, cells in sheet.rows[:30]):
+                plan.summary.notices.append(f"工作表“{sheet.name}”没有工会组织信息的表头，已跳过。")
             continue
+        reading = {
+            "name": sheet.name,
+            "header_rows": [
+                sheet.rows[i][0] for i in range(header.first_offset, header.row_offset + 1)
+            ],
+            "columns": [
+                {"header": c.header, "field": c.field, "label": UNION_LABELS.get(c.field, "")}
+                for c in header.columns
+            ],
+            "skipped": [],
+            "skipped_count": 0,
+        }
+        plan.summary.sheets.append(reading)
         columns = [(c.index, c.header, c.field) for c in header.columns if c.field != IGNORED]
         headers = {f: h for _, h, f in columns if f}
         report = SheetReport(
@@ -174,11 +193,15 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
         for number, cells in sheet.rows[header.row_offset + 1 :]:
             if is_note_row(cells):
                 in_notes = True
+                reading["skipped"].append({"row": number, "reason": NOTE_REASON})
+                reading["skipped_count"] += 1
                 continue
             if in_notes and filled_count(cells) < 2:
                 continue
             in_notes = False
             if is_example_row(cells):
+                reading["skipped"].append({"row": number, "reason": "填表示例行，不是工会"})
+                reading["skipped_count"] += 1
                 plan.summary.notices.append(
                     f"工作表“{sheet.name}”第{number}行：填表示例行，不是工会，已跳过。"
                 )

@@ -435,3 +435,27 @@ def test_same_name_unions_resolve_by_code(tmp_path, tree, departments, base_coll
     assert plan.summary.errors == []
     assert {m.union_id for m in Member.objects.all()} == {g.pk for g in groups}
     assert Member.objects.filter(extra__has_key="工会编码").count() == 0
+
+
+def test_union_sheet_reading_and_other_sheets(tmp_path, tree):
+    path = workbook(
+        tmp_path / "unions.xlsx",
+        {
+            "工会": [
+                ["工会名称", "上级工会", "工会类型", "职工人数"],
+                ["示例", "桃源县总工会", "单独基层工会", 10],
+                ["桃源县新建工会", "桃源县总工会", "单独基层工会", "1,200"],
+                ["经办人：张三", None, None, None],
+            ],
+            "填表说明": [["1. 每个工会一行。"]],
+        },
+    )
+
+    plan = analyse_unions(path, root=tree["county"])
+
+    assert (plan.summary.rows, plan.summary.errors) == (1, [])
+    (sheet,) = plan.summary.sheets
+    assert sheet["header_rows"] == [1]
+    assert ("职工人数", "staff_count") in [(c["header"], c["field"]) for c in sheet["columns"]]
+    assert [s["row"] for s in sheet["skipped"]] == [2, 4]
+    assert any("“填表说明”" in n for n in plan.summary.notices)
