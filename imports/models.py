@@ -148,6 +148,12 @@ class ImportJob(models.Model):
     def count(self, name: str) -> int:
         return int(self.summary.get(name) or 0)
 
+    @property
+    def nothing_importable(self) -> bool:
+        """Every row of the analysed file has an error: nothing to confirm."""
+        rows = self.count("rows")
+        return rows > 0 and self.count("invalid") == rows
+
 
 class ImportProblem(models.Model):
     """One problem the analysis found: a cell or a row, as the user sees it in Excel."""

@@ -26,6 +26,14 @@ LABELS = {
     "uscc_format": _("统一社会信用代码格式不对"),
     "uscc_checksum": _("统一社会信用代码校验位不对"),
     "parent_unknown": _("上级工会找不到"),
+    # warnings (issue 11)
+    "date_month_only": _("日期只有年月（提示）"),
+    "join_date_future": _("入会时间晚于今天（提示）"),
+    "join_before_14": _("入会时不满14岁（提示）"),
+    "birth_before_1900": _("出生早于1900年（提示）"),
+    "age_over_100_employed": _("年满100岁仍在岗（提示）"),
+    "status_differs": _("会籍状态与登记库不同（提示）"),
+    "stored_newer": _("登记库中的信息更新（提示）"),
 }
 
 

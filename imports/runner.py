@@ -142,11 +142,32 @@ def _analyse_file(job: ImportJob, *, uploader: User, commit_phase: bool):
         plan = engine.analyse_unions(job.file.path, root=job.union, **common)
     else:
         plan = engine.analyse_members(
-            job.file.path, union=job.union, root=user_root(uploader), **common
+            job.file.path,
+            union=job.union,
+            root=user_root(uploader),
+            made_at=previous_upload_at(job),
+            keep_newer=not (commit_phase and job.summary.get("overwrite_newer")),
+            **common,
         )
     if plan.summary.status == "rejected":
         raise engine.FileRejected(plan.summary.message)
     return plan
+
+
+def previous_upload_at(job: ImportJob):
+    """When the union's previous roster upload was written: for the stale guard, the
+    time a file without its own modified time is taken to be made at."""
+    return (
+        ImportJob.objects.filter(
+            union=job.union,
+            kind=job.kind,
+            state=State.DONE,
+            created_at__lt=job.created_at,
+        )
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
 
 
 def analyse(job: ImportJob, *, uploader: User) -> None:

@@ -55,9 +55,14 @@ def create_job(*, uploader: User, union: Union, kind: str, upload: UploadedFile)
 
 
 @transaction.atomic
-def confirm_job(*, job: ImportJob, user: User) -> bool:
-    """Preview → confirmed; the worker analyses again and commits. False if too late."""
+def confirm_job(*, job: ImportJob, user: User, overwrite_newer: bool = False) -> bool:
+    """Preview → confirmed; the worker analyses again and commits. False if too late,
+    or when no row of the file can be imported. `overwrite_newer`: rows whose member
+    changed in the registry after the file was made take the file's values too."""
+    if job.nothing_importable:
+        return False
     changed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.PREVIEW).update(
+        summary={**job.summary, "overwrite_newer": overwrite_newer},
         state=ImportJob.State.CONFIRMED,
         confirmed_at=timezone.now(),
         confirmed_by=user,

@@ -168,6 +168,7 @@ def job_detail(request, pk: int):
         for problem in page.object_list:
             problem.value = mask_value(problem.value)
     earlier = selectors.earlier_same_file(job)
+    changes, change_fields, change_field = _changes(request, job, masked=not may_download)
     return render(
         request,
         "imports/job.html",
@@ -180,8 +181,38 @@ def job_detail(request, pk: int):
             "may_act": access.can_import(request.user, job.union, job.kind),
             "may_download": may_download,
             "status_url": reverse("imports:job_status", args=[job.pk]),
+            "changes": changes,
+            "change_fields": change_fields,
+            "change_field": change_field,
         },
     )
+
+
+def _changes(request, job: ImportJob, *, masked: bool) -> tuple[list, list, str]:
+    """The updated members of the preview (old → new per field), filtered by one field."""
+    changes = job.summary.get("changes") or []
+    fields = sorted({c["label"] for member in changes for c in member["changes"]})
+    chosen = request.GET.get("field", "")
+    if chosen in fields:
+        changes = [
+            {**m, "changes": [c for c in m["changes"] if c["label"] == chosen]}
+            for m in changes
+            if any(c["label"] == chosen for c in m["changes"])
+        ]
+    else:
+        chosen = ""
+    if masked:
+        changes = [
+            {
+                **m,
+                "changes": [
+                    {**c, "old": mask_value(str(c["old"])), "new": mask_value(str(c["new"]))}
+                    for c in m["changes"]
+                ],
+            }
+            for m in changes
+        ]
+    return changes, fields, chosen
 
 
 def mask_value(value: str) -> str:
@@ -230,10 +261,11 @@ def _job_action(request, pk: int, action, done: str, refused: str):
 @login_required
 @require_POST
 def confirm(request, pk: int):
+    overwrite = request.POST.get("overwrite_newer") == "1"
     return _job_action(
         request,
         pk,
-        services.confirm_job,
+        lambda job, user: services.confirm_job(job=job, user=user, overwrite_newer=overwrite),
         _("已确认，正在写入登记库，请稍候。"),
         _("这个任务现在不能确认（可能已确认、已取消或已完成）。"),
     )

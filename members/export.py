@@ -1,15 +1,38 @@
 """Export members to xlsx: every column including extras, IDs and phones as text,
 no cell a spreadsheet would run as a formula."""
 
+import time
+
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from registry.cells import safe_text
 
+_PATHS: dict[int, tuple[float, str]] = {}
+
+
+def union_path(union) -> str:
+    """桃源县总工会 / 一中工会 / 语文组: with 工会编码, what lets a re-import tell two
+    unions of one name apart. One query per union, remembered for a minute."""
+    now = time.monotonic()
+    known = _PATHS.get(union.pk)
+    if known is None or now - known[0] > 60:
+        names = union.get_ancestors(include_self=True).values_list("name", flat=True)
+        if len(_PATHS) > 20000:
+            _PATHS.clear()
+        known = _PATHS[union.pk] = (now, " / ".join(names))
+    return known[1]
+
+
+# Every column is read back by the import engine (imports/engine/member_rows.py):
+# 所在工会, 工会编码 and 工会路径 name the union; 会籍状态 is compared, never written
+# (a difference is a warning pointing to 会籍变动); 最近核查 is ignored. So an export
+# imported again unchanged gives only "未变化" (tests/imports/test_round_trips.py).
 COLUMNS = [
     ("所在工会", lambda m: m.union.name),
     ("工会编码", lambda m: m.union.code),
+    ("工会路径", lambda m: union_path(m.union)),
     ("姓名", lambda m: m.name),
     ("证件类型", lambda m: m.get_id_type_display()),
     ("证件号码", lambda m: m.id_number),
@@ -30,7 +53,8 @@ COLUMNS = [
     ),
     ("工会职务", lambda m: m.get_union_post_display()),
     ("专兼职", lambda m: m.get_post_type_display()),
-    ("工作单位", lambda m: m.unit.name if m.unit_id else ""),
+    # An unregistered unit is kept in extra["工作单位"] by the import.
+    ("工作单位", lambda m: m.unit.name if m.unit_id else (m.extra or {}).get("工作单位", "")),
     ("会籍状态", lambda m: m.get_status_display()),
     ("最近核查", lambda m: m.confirmed_at.date() if m.confirmed_at else None),
 ]

@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 from stdnum import numdb
@@ -252,7 +252,35 @@ def review_q(today: datetime.date | None = None) -> Q:
         | Q(birth_date__lt=_years_ago(today, MAX_WORK_AGE))
     )
     region = Q(id_type=codes.ID_RESIDENT) & ~Q(region__in=sorted(known_regions()))
-    return missing | age | region
+    return missing | age | region | implausible_dates_q(today)
+
+
+# Dates that can be typed but can hardly be true (the import warns about the same ones).
+JOIN_MIN_AGE = 14
+_JOIN_MIN_DAYS = datetime.timedelta(days=JOIN_MIN_AGE * 365 + 3)  # never past the birthday
+
+
+def implausible_dates_q(today: datetime.date) -> Q:
+    return (
+        Q(join_date__gt=today)
+        | Q(join_date__lt=F("birth_date") + _JOIN_MIN_DAYS)
+        | Q(birth_date__lt=datetime.date(1900, 1, 1))
+        | Q(employment_status="01", birth_date__lte=_years_ago(today, 100))
+    )
+
+
+def _implausible_dates(member: Member, today: datetime.date) -> list[str]:
+    out = []
+    born, joined = member.birth_date, member.join_date
+    if joined and joined > today:
+        out.append(f"入会时间{joined:%Y-%m-%d}晚于今天")
+    elif joined and born and joined < born + _JOIN_MIN_DAYS:
+        out.append(f"入会时间{joined:%Y-%m-%d}时不满{JOIN_MIN_AGE}岁")
+    if born and born.year < 1900:
+        out.append(f"出生日期{born:%Y-%m-%d}早于1900年")
+    if born and member.employment_status == "01" and born <= _years_ago(today, 100):
+        out.append("年满100岁，就业状况却是“在岗”")
+    return out
 
 
 def with_region(qs: QuerySet) -> QuerySet:
@@ -272,6 +300,7 @@ def warnings_for(member: Member, today: datetime.date | None = None) -> list[str
             out.append(f"年龄{years}岁，不满{MIN_WORK_AGE}岁却在册")
         elif member.birth_date < _years_ago(today, MAX_WORK_AGE):
             out.append(f"年龄{years}岁，超过{MAX_WORK_AGE}岁仍在册（是否已退休？）")
+    out += _implausible_dates(member, today)
     missing = [
         str(Member._meta.get_field(f).verbose_name)
         for f in OPTIONAL_FIELDS

@@ -1,11 +1,16 @@
 """Code lists (DESIGN.md §4): the standard code is stored, the name is shown,
-and common aliases are accepted on import.
+and what people actually write is accepted on import.
 
-Each list is a `CodeList`; `resolve()` maps whatever a sheet holds (code, name
-or alias, in full- or half-width, with or without spaces) to the code, or
-returns None when nothing matches.
+Each list is a `CodeList` whose synonyms table (`aliases`: what people write → the
+listed name) sits right beside its entries; `ALL_LISTS` names every list, and the
+tests check every list and every synonym from there. `resolve()` maps whatever a
+sheet holds (code — also as the number Excel makes of it, 1.0 or 1 for "01" —, name
+or synonym, in full- or half-width, with or without spaces) to the code, or returns
+None when nothing matches; `suggest()` gives the closest names for a value that
+matched nothing ("您是否要填：…").
 """
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -47,22 +52,48 @@ class CodeList:
         return dict(self.entries).get(code, code)
 
     def resolve(self, value: object) -> str | None:
-        if value is None:
+        if value is None or isinstance(value, bool):
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a code typed into a number cell: 1.0 → "1"
         key = normalize_key(value)
         if not key:
             return None
         if key in self._lookup:
             return self._lookup[key]
+        if key.isdigit() and len(key) < 2 and key.zfill(2) in self._lookup:
+            return self._lookup[key.zfill(2)]  # 1 for "01": Excel drops the leading zero
         # "研究生/博士", "本科/学士": try each part of a compound answer.
         for part in key.split("/"):
             if part in self._lookup:
                 return self._lookup[part]
         return None
 
+    def suggest(self, value: object, limit: int = 3) -> list[str]:
+        """The listed names closest to a value `resolve` did not know (best first)."""
+        key = normalize_key(value)
+        if not key:
+            return []
+        spellings: dict[str, str] = {}  # normalised spelling → listed name
+        names = dict(self.entries)
+        for spelling, code in self._lookup.items():
+            if not spelling.isdigit():
+                spellings.setdefault(spelling, names.get(code, code))
+        found: list[str] = []
+        # A name that contains what was written, or is contained in it (大学 → 大学本科).
+        for spelling, name in spellings.items():
+            if len(spelling) > 1 and (key in spelling or spelling in key) and name not in found:
+                found.append(name)
+        for spelling in difflib.get_close_matches(key, list(spellings), n=limit * 3, cutoff=0.5):
+            if spellings[spelling] not in found:
+                found.append(spellings[spelling])
+        return found[:limit]
+
 
 GENDER = CodeList(
-    "性别", [("1", "男"), ("2", "女")], {"男性": "男", "女性": "女", "M": "男", "F": "女"}
+    "性别",
+    [("1", "男"), ("2", "女")],  # GB/T 2261.1: the codes 1 and 2 are accepted as written
+    {"男性": "男", "女性": "女", "M": "男", "F": "女", "MALE": "男", "FEMALE": "女"},
 )
 
 _ETHNIC_NAMES = [
@@ -135,6 +166,12 @@ ETHNICITY = CodeList(
         "毛难族": "毛南族",
         "毛难": "毛南族",
         "穿青人": "其他",
+        "其它": "其他",
+        "其他民族": "其他",
+        "维族": "维吾尔族",
+        "蒙族": "蒙古族",
+        "外国血统": "外国血统中国籍人士",
+        "外国血统中国籍": "外国血统中国籍人士",
     },
 )
 
@@ -157,12 +194,24 @@ POLITICAL_STATUS = CodeList(
     ],
     {
         "中国共产党党员": "中共党员",
+        "中共正式党员": "中共党员",
+        "正式党员": "中共党员",
         "党员": "中共党员",
         "共产党员": "中共党员",
         "中国共产党预备党员": "中共预备党员",
         "预备党员": "中共预备党员",
         "团员": "共青团员",
         "中国共产主义青年团团员": "共青团员",
+        "中国共产主义青年团员": "共青团员",
+        "中国国民党革命委员会会员": "民革党员",
+        "中国民主同盟盟员": "民盟盟员",
+        "中国民主建国会会员": "民建会员",
+        "中国民主促进会会员": "民进会员",
+        "中国农工民主党党员": "农工党党员",
+        "中国致公党党员": "致公党党员",
+        "台湾民主自治同盟盟员": "台盟盟员",
+        "无党派民主人士": "无党派人士",
+        "普通群众": "群众",
         "民革会员": "民革党员",
         "民革": "民革党员",
         "民盟会员": "民盟盟员",
@@ -202,6 +251,16 @@ EDUCATION = CodeList(
         "研究生/硕士": "研究生(硕士)",
         "研究生": "研究生(硕士)",
         "本科": "大学本科",
+        "本科学历": "大学本科",
+        "大学本科学历": "大学本科",
+        "研究生学历": "研究生(硕士)",
+        "大专学历": "大学专科",
+        "高职": "大学专科",
+        "职中": "职业高中",
+        "普高": "普通高中",
+        "高中学历": "普通高中",
+        "中专学历": "中等专科",
+        "其它": "其他",
         "本科/学士": "大学本科",
         "学士": "大学本科",
         "大本": "大学本科",
@@ -234,6 +293,9 @@ ID_TYPE = CodeList(
         "居住证": "港澳台居民居住证",
         "港澳居民居住证": "港澳台居民居住证",
         "台湾居民居住证": "港澳台居民居住证",
+        "港澳台居住证": "港澳台居民居住证",
+        "港澳通行证号码": "港澳居民来往内地通行证",
+        "其它": "其他",
         "回乡证": "港澳居民来往内地通行证",
         "港澳通行证": "港澳居民来往内地通行证",
         "台胞证": "台湾居民来往大陆通行证",
@@ -253,7 +315,18 @@ ID_OTHER = "99"
 HOUSEHOLD_TYPE = CodeList(
     "户籍类型",
     [("1", "城镇"), ("2", "农村")],
-    {"非农业户口": "城镇", "非农业": "城镇", "城市": "城镇", "农业户口": "农村", "农业": "农村"},
+    {
+        "非农业户口": "城镇",
+        "非农业": "城镇",
+        "非农": "城镇",
+        "城市": "城镇",
+        "城镇户口": "城镇",
+        "城镇户籍": "城镇",
+        "农业户口": "农村",
+        "农业": "农村",
+        "农村户口": "农村",
+        "农村户籍": "农村",
+    },
 )
 
 EMPLOYMENT_STATUS = CodeList(
@@ -271,7 +344,23 @@ EMPLOYMENT_STATUS = CodeList(
         ("10", "灵活就业"),
         ("99", "其他"),
     ],
-    {"在职": "在岗", "下岗": "待(下)岗", "待岗": "待(下)岗", "派遣": "劳务派遣"},
+    {
+        "在职": "在岗",
+        "在岗职工": "在岗",
+        "在职职工": "在岗",
+        "下岗": "待(下)岗",
+        "待岗": "待(下)岗",
+        "待下岗": "待(下)岗",
+        "失业人员": "失业",
+        "已退休": "退休",
+        "退休职工": "退休",
+        "内部退养": "内退",
+        "派遣": "劳务派遣",
+        "劳务派遣工": "劳务派遣",
+        "派遣工": "劳务派遣",
+        "灵活就业人员": "灵活就业",
+        "其它": "其他",
+    },
 )
 
 YES_NO = CodeList(
@@ -286,6 +375,8 @@ YES_NO = CodeList(
         "NO": "否",
         "×": "否",
         "FALSE": "否",
+        "是的": "是",
+        "不是": "否",
     },
 )
 
@@ -305,7 +396,27 @@ UNION_POST = CodeList(
     ],
     {
         "无": "会员",
+        "普通会员": "会员",
+        "一般会员": "会员",
+        "工会会员": "会员",
         "主席": "工会主席",
+        "工会委员会主席": "工会主席",
+        "工会副主席": "工会副主席",
+        "专职副主席": "工会副主席",
+        "兼职副主席": "工会副主席",
+        "常务委员": "工会常委",
+        "工会常务委员": "工会常委",
+        "工会委员会委员": "工会委员",
+        "经费审查委员会主任": "经审委主任",
+        "经审会主任": "经审委主任",
+        "经审主任": "经审委主任",
+        "经费审查委员会委员": "经审委委员",
+        "经审会委员": "经审委委员",
+        "经审委员": "经审委委员",
+        "女工主任": "女职工委员会主任",
+        "女职工主任": "女职工委员会主任",
+        "女工委员": "女职工委员会委员",
+        "工会小组组长": "工会小组长",
         "副主席": "工会副主席",
         "常委": "工会常委",
         "委员": "工会委员",
@@ -316,7 +427,11 @@ UNION_POST = CodeList(
     },
 )
 
-POST_TYPE = CodeList("专兼职", [("1", "专职"), ("2", "兼职")])
+POST_TYPE = CodeList(
+    "专兼职",
+    [("1", "专职"), ("2", "兼职")],
+    {"专": "专职", "兼": "兼职", "专职工会干部": "专职", "兼职工会干部": "兼职"},
+)
 
 UNIT_NATURE = CodeList(
     "单位性质",
@@ -336,6 +451,16 @@ UNIT_NATURE = CodeList(
     ],
     {
         "机关": "党政机关",
+        "机关单位": "党政机关",
+        "行政机关": "党政机关",
+        "事业": "事业单位",
+        "国企": "国有企业",
+        "民企": "私营企业",
+        "私企": "私营企业",
+        "外企": "外商投资企业",
+        "合资企业": "外商投资企业",
+        "个体": "个体经济组织",
+        "其它": "其他",
         "国有经济": "国有企业",
         "集体经济": "集体企业",
         "私营经济": "私营企业",
@@ -375,6 +500,9 @@ UNION_KIND = CodeList(
         "基层法人独立工会": "单独基层工会",
         "联合工会": "联合基层工会",
         "基层联合工会": "联合基层工会",
+        "乡镇工会联合会": "工会联合会",
+        "街道工会联合会": "工会联合会",
+        "联合会": "工会联合会",
         "部门工会": "分会",
         "分工会": "分会",
         "小组": "工会小组",
@@ -387,3 +515,18 @@ KIND_BASE = "04"
 KIND_JOINT_BASE = "05"
 KIND_BRANCH = "06"
 KIND_GROUP = "07"
+
+ALL_LISTS: list[CodeList] = [
+    GENDER,
+    ETHNICITY,
+    POLITICAL_STATUS,
+    EDUCATION,
+    ID_TYPE,
+    HOUSEHOLD_TYPE,
+    EMPLOYMENT_STATUS,
+    YES_NO,
+    UNION_POST,
+    POST_TYPE,
+    UNIT_NATURE,
+    UNION_KIND,
+]

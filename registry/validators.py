@@ -96,6 +96,69 @@ def clean_text(value: object) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", str(value)))
 
 
+# ---- one place for what a cell holds besides its value -----------------------------
+
+# Invisible characters copied in from web pages and chat tools; NBSP becomes a space.
+_INVISIBLE = {ord(c): None for c in "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"}
+_INVISIBLE[0xA0] = " "
+_EDGE_SPACES = " \t\r\n\u00a0\u3000\u2002\u2003\u2009\u202f"
+_SPECIAL = re.compile(
+    "[\u200b-\u200f\u2060\ufeff\u00ad\u00a0\u3000\u2002\u2003\u2009\u202f\uff10-\uff19\u2018\u2019]"
+)
+_QUOTED_FORMULA = re.compile(r'^=\s*"(.*)"$', re.S)  # ="430…", how CSV writers keep text
+_FULL_WIDTH_DIGIT = re.compile("[\uff10-\uff19]")
+_NUMBER_LIKE = re.compile("^[0-9\uff10-\uff19.,，．、/／\\-－:：年月日号 +＋xXｘＸ]+$")
+_APOSTROPHES = "'`\u2018\u2019"
+
+
+def normalize_cell(value: object) -> object:
+    """What every cell of an imported sheet goes through first (one place, DESIGN.md §5):
+    invisible characters (zero-width spaces, BOM, soft hyphen) dropped, NBSP and
+    full-width spaces trimmed at the ends, a leading apostrophe (’430…, the text
+    marker typed by hand) and a ="…" wrapper removed, full-width digits in a
+    number-like cell (１３８…, ２０２０年４月) made half-width. Other values pass."""
+    if value.__class__ is not str:
+        return value
+    if value.isascii():
+        if not value or value[0] not in "'`=":
+            return value
+    elif value[0] not in _APOSTROPHES and value[0] != "=" and not _SPECIAL.search(value):
+        return value
+    else:
+        value = value.translate(_INVISIBLE).strip(_EDGE_SPACES)
+    if value[:1] == "=":
+        match = _QUOTED_FORMULA.match(value)
+        if match:
+            value = match.group(1)
+    if value[:1] and value[0] in _APOSTROPHES:
+        value = value[1:]
+    if not value.isascii() and _FULL_WIDTH_DIGIT.search(value) and _NUMBER_LIKE.match(value):
+        value = unicodedata.normalize("NFKC", value)
+    return value
+
+
+def parse_count(value: object) -> int:
+    """A head count as people write it: 1200, 1200.0, "1,200", "1，200", "１２００", "1200人"."""
+    if isinstance(value, bool):
+        raise Problem("number_format", f"“{value}”不是整数，请填写人数。")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        text = clean_number_text(value)
+        if text.endswith("人"):
+            text = text[:-1]
+        if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
+            text = text.replace(",", "")
+        if not text.isdigit():
+            raise Problem("number_format", f"“{clean_text(value)}”不是整数，请填写人数。")
+        number = int(text)
+    if number < 0:
+        raise Problem("number_format", f"“{number}”不是整数，请填写人数。")
+    return number
+
+
 def clean_number_text(value: object) -> str:
     """A code typed into a number cell: 13812345678.0 → "13812345678"."""
     if isinstance(value, bool):
@@ -318,9 +381,18 @@ _NAME = re.compile(
 )
 
 
+_CJK = "\u3400-\u9fff\U00020000-\U0002ebe0"
+_SPACE_IN_CJK = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])")
+_CJK_ONLY = re.compile(f"^[{_CJK} ]+$")
+
+
 def check_name(value: object) -> str:
     raw = unicodedata.normalize("NFKC", str(value or "")).strip()
     name = re.sub(r"[•・‧∙]", "·", re.sub(r"\s+", " ", raw))
+    # 张　伟: a short name padded to the width of three; such names have no spaces
+    # (longer ones, 阿卜杜拉 买买提, keep theirs).
+    if " " in name and _CJK_ONLY.match(name) and len(name.replace(" ", "")) <= 4:
+        name = _SPACE_IN_CJK.sub("", name)
     if not name:
         raise Problem("required", "姓名不能为空。")
     if name[0] in "=+-@":
@@ -351,10 +423,11 @@ _MONTH_PATTERNS = [
 
 
 def check_date(
-    value: object, *, allow_year_month: bool = False, label: str = "日期"
+    value: object, *, allow_year_month: bool = False, label: str = "日期", min_year: int = 1900
 ) -> datetime.date:
     """Real Excel dates and serials, 2019-06-25, 2019/7/25, 2019.07.25, 20190725,
-    2019年7月25日; with `allow_year_month`, 1985.03 and 1985年3月 too (day 1)."""
+    2019年7月25日; with `allow_year_month`, 1985.03 and 1985年3月 too (day 1).
+    Years before `min_year` are refused (a birth date may allow earlier ones and warn)."""
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
@@ -362,6 +435,8 @@ def check_date(
     if isinstance(value, float) and 1900 <= value < 2100 and not value.is_integer():
         # 1985.03 typed into a number cell is a year and month, not Excel day 1985.
         value = f"{value:.2f}"
+    if allow_year_month and _looks_like_year_month_number(value):
+        value = f"{int(value)}"  # 201402 typed into a number cell: a year and month
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if 1 <= value < 2958466 and not (19000101 <= value <= 29991231):
             return _EXCEL_EPOCH + datetime.timedelta(days=int(value))
@@ -373,23 +448,48 @@ def check_date(
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:
-            return _make_date(match, label, text)
+            return _make_date(match, label, text, min_year=min_year)
     if allow_year_month:
         for pattern in _MONTH_PATTERNS:
             match = pattern.match(text)
             if match:
-                return _make_date(match, label, text, day=1)
+                return _make_date(match, label, text, day=1, min_year=min_year)
     example = "1985-03 或 1985-03-15" if allow_year_month else "2019-06-25"
     raise Problem("date_format", f"{label}“{text}”无法识别，请按 {example} 的格式填写。")
 
 
-def _make_date(match: re.Match, label: str, text: str, day: int | None = None) -> datetime.date:
+def check_date_or_month(value: object, *, label: str = "日期") -> tuple[datetime.date, bool]:
+    """A date, or a year and month (2020年4月, 2014.02, 2014-02) taken as the 1st.
+    Returns (date, month_only)."""
+    if _looks_like_year_month_number(value):
+        return check_date(value, allow_year_month=True, label=label), True
+    try:
+        return check_date(value, label=label), False
+    except Problem as problem:
+        if problem.code != "date_format":
+            raise
+    return check_date(value, allow_year_month=True, label=label), True
+
+
+def _looks_like_year_month_number(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+        and 190001 <= value <= 210012
+        and 1 <= value % 100 <= 12
+    )
+
+
+def _make_date(
+    match: re.Match, label: str, text: str, day: int | None = None, min_year: int = 1900
+) -> datetime.date:
     try:
         result = datetime.date(
             int(match["y"]), int(match["m"]), day if day is not None else int(match["d"])
         )
     except ValueError:
         raise Problem("date_format", f"{label}“{text}”不是真实存在的日期，请核对。") from None
-    if result.year < 1900 or result > datetime.date.today() + datetime.timedelta(days=366 * 10):
+    if result.year < min_year or result > datetime.date.today() + datetime.timedelta(days=366 * 10):
         raise Problem("date_format", f"{label}“{text}”超出合理范围，请核对年份。")
     return result

@@ -159,3 +159,33 @@ def column_number(letters: str) -> int:
     for ch in letters:
         number = number * 26 + ord(ch) - 64
     return number
+
+
+_MODIFIED = "{http://purl.org/dc/terms/}modified"
+
+
+def made_at(path: Path, kind: str):
+    """When the workbook was last saved, from an xlsx's own properties (docProps/core.xml,
+    dcterms:modified, UTC); None for other formats or when it is missing or unreadable."""
+    import datetime
+
+    if kind != XLSX:
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("docProps/core.xml")
+            if info.file_size > 256 * 1024:
+                return None
+            with archive.open(info) as part:
+                for _event, element in iterparse(part, forbid_dtd=True):
+                    if element.tag == _MODIFIED and element.text:
+                        text = element.text.strip().replace("Z", "+00:00")
+                        moment = datetime.datetime.fromisoformat(text)
+                        if moment.tzinfo is None:
+                            moment = moment.replace(tzinfo=datetime.UTC)
+                        return moment
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile, DefusedXmlException):
+        return None
+    except Exception:  # noqa: BLE001 - a broken property part only loses the guard
+        return None
+    return None

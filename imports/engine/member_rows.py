@@ -16,16 +16,19 @@ from registry.validators import (
     IdInfo,
     Problem,
     check_date,
+    check_date_or_month,
     check_id_number,
     check_mobile,
     check_name,
     clean_number_text,
+    clean_text,
 )
 
 UNION_LEVELS = ("union_1", "union_2", "union_3")  # 工会名称 < 部门工会 < 工会小组
 
 MEMBER_HEADERS: dict[str, list[str]] = {
-    IGNORED: ["序号", "编号", "错误说明", "NO", "NO."],
+    # 最近核查 and the like: written by the member export, read back as nothing.
+    IGNORED: ["序号", "编号", "错误说明", "NO", "NO.", "最近核查", "核查时间", "最近核查时间"],
     "name": ["姓名", "会员姓名", "名字", "职工姓名"],
     "id_type": ["证件类型", "证件种类"],
     "id_number": [
@@ -72,6 +75,11 @@ MEMBER_HEADERS: dict[str, list[str]] = {
     ],
     "union_2": ["部门工会", "分会", "分工会", "部门工会名称", "分会名称"],
     "union_3": ["工会小组", "小组", "所属工会小组", "工会小组名称"],
+    # Written by the member export: the union's code and path name it uniquely.
+    "union_code": ["工会编码", "所在工会编码", "工会代码"],
+    "union_path": ["工会路径", "所在工会路径", "工会层级"],
+    # Read, compared and reported, never written by an import (会籍变动 changes it).
+    "status": ["会籍状态", "会籍"],
 }
 MEMBER_ALIASES = build_aliases(MEMBER_HEADERS)
 ANCHORS = {"name", "id_number"}
@@ -104,6 +112,31 @@ FIELD_LABELS = {
     "union_post": "工会职务",
     "post_type": "专兼职",
     "unit": "工作单位",
+    "age": "年龄",
+    "union": "所在工会",
+    "union_1": "所在工会",
+    "union_2": "部门工会",
+    "union_3": "工会小组",
+    "union_code": "工会编码",
+    "union_path": "工会路径",
+    "status": "会籍状态（只核对，不修改）",
+}
+STATUS_NAMES = {
+    "在册": "active",
+    "保留会籍": "reserved",
+    "保留": "reserved",
+    "已转出": "transferred",
+    "转出": "transferred",
+    "已退休": "retired",
+    "退休": "retired",
+    "已离职": "left",
+    "离职": "left",
+    "已除名": "expelled",
+    "除名": "expelled",
+    "已退会": "withdrawn",
+    "退会": "withdrawn",
+    "已死亡": "deceased",
+    "死亡": "deceased",
 }
 
 
@@ -125,6 +158,12 @@ class MemberRow:
     union_named: bool = False
     report: object = None
     key: tuple[str, str] | None = None  # (id_type, id_number) once the ID is valid
+    union_code: str = ""  # 工会编码 / 工会路径 as written (the export's columns)
+    union_path: str = ""
+    status: str = ""  # 会籍状态 as written, resolved to the model's value ("" when none)
+    status_text: str = ""
+    # Read from the ID, not written in the row: set on new members, never an update.
+    derived: list[str] = field(default_factory=list)
 
     def error(self, column: str, code: str, message: str, value: object = "") -> None:
         self.errors.append(RowProblem(self.sheet, self.row, column, code, message, display(value)))
@@ -151,15 +190,32 @@ def required_fields() -> list[str]:
     return list(getattr(settings, "MEMBER_REQUIRED_FIELDS", ["name", "id_number", "mobile"]))
 
 
-def check_required_columns(sheet: str, header: HeaderMatch) -> None:
+def column_label(name: str | None) -> str:
+    """How the preview names what a column was read as."""
+    if name is None:
+        return "其他信息"
+    if name == IGNORED:
+        return "不导入"
+    return FIELD_LABELS.get(name, name)
+
+
+def missing_required_columns(sheet: str, header: HeaderMatch) -> str:
+    """The message for a sheet without every required column ("" when it has them)."""
     present = header.fields
     missing = [f for f in required_fields() if f not in present]
-    if missing:
-        names = "、".join(
-            f"“{FIELD_LABELS.get(f, f)}”（可写作：{'、'.join(MEMBER_HEADERS.get(f, [f])[:4])}）"
-            for f in missing
-        )
-        raise FileRejected(f"工作表“{sheet}”缺少必填列{names}，请补上这些列后重新上传。")
+    if not missing:
+        return ""
+    names = "、".join(
+        f"“{FIELD_LABELS.get(f, f)}”（可写作：{'、'.join(MEMBER_HEADERS.get(f, [f])[:4])}）"
+        for f in missing
+    )
+    return f"工作表“{sheet}”缺少必填列{names}，请补上这些列后重新上传。"
+
+
+def check_required_columns(sheet: str, header: HeaderMatch) -> None:
+    message = missing_required_columns(sheet, header)
+    if message:
+        raise FileRejected(message)
 
 
 class RowValidator:
@@ -213,6 +269,13 @@ class RowValidator:
                 row.union_refs.append((level, header, display(value)))
         if "unit" in values:
             row.unit_name = display(values["unit"][1])
+        if "union_code" in values:
+            row.union_code = clean_text(values["union_code"][1]).upper()
+        if "union_path" in values:
+            row.union_path = display(values["union_path"][1])
+        if "status" in values:
+            row.status_text = display(values["status"][1])
+            row.status = STATUS_NAMES.get(clean_text(row.status_text), "")
         return row
 
     def _identity(self, row: MemberRow, values: dict) -> None:
@@ -285,23 +348,78 @@ class RowValidator:
         if "join_date" in values:
             header, value = values["join_date"]
             try:
-                row.data["join_date"] = check_date(value, label=header)
+                row.data["join_date"], month_only = check_date_or_month(value, label=header)
             except Problem as problem:
                 row.error(header, problem.code, problem.message, value)
+            else:
+                if month_only:
+                    row.warn(
+                        header,
+                        "date_month_only",
+                        f"{header}“{display(value)}”只有年月，按当月1日（{row.data['join_date']:%Y-%m-%d}）登记。",
+                        value,
+                    )
         if "birth_date" in values:
             header, value = values["birth_date"]
             try:
-                row.data["birth_date"] = check_date(value, allow_year_month=True, label=header)
+                row.data["birth_date"] = check_date(
+                    value, allow_year_month=True, label=header, min_year=1800
+                )
             except Problem as problem:
                 row.error(header, problem.code, problem.message, value)
                 return
             try:
-                check_date(value, label=header)
+                check_date(value, label=header, min_year=1800)
                 row.birth_has_day = True
             except Problem:
                 row.birth_has_day = False
 
     def _cross_checks(self, row: MemberRow, values: dict) -> None:
+        self._cross_check_id(row, values)
+        self._sanity(row, values)
+
+    def _sanity(self, row: MemberRow, values: dict) -> None:
+        """Dates that can be typed but can hardly be true: warnings, never blocking."""
+        born = row.data.get("birth_date")
+        joined = row.data.get("join_date")
+        if born is not None and born.year < 1900 and "birth_date" in values:
+            header, value = values["birth_date"]
+            row.warn(
+                header,
+                "birth_before_1900",
+                f"出生日期“{display(value)}”早于1900年，请核对。",
+                value,
+            )
+        if joined is not None:
+            header, value = values["join_date"]
+            if joined > self.today:
+                row.warn(
+                    header,
+                    "join_date_future",
+                    f"{header}“{display(value)}”晚于今天，请核对。",
+                    value,
+                )
+            elif born is not None and joined < _add_years(born, 14):
+                row.warn(
+                    header,
+                    "join_before_14",
+                    f"{header}“{display(value)}”时本人还不满14周岁（出生于{born:%Y-%m-%d}），请核对。",
+                    value,
+                )
+        if (
+            born is not None
+            and row.data.get("employment_status") == EMPLOYED
+            and _add_years(born, 100) <= self.today
+        ):
+            header, value = values["employment_status"]
+            row.warn(
+                header,
+                "age_over_100_employed",
+                "按出生日期已满100周岁，就业状况却是“在岗”，请核对出生日期或就业状况。",
+                value,
+            )
+
+    def _cross_check_id(self, row: MemberRow, values: dict) -> None:
         info = row.id_info
         if info is None or info.birth_date is None:
             return
@@ -315,6 +433,7 @@ class RowValidator:
             )
         elif info.gender:
             row.data["gender"] = info.gender
+            row.derived.append("gender")
         birth = row.data.get("birth_date")
         if birth is not None:
             same = (birth.year, birth.month) == (info.birth_date.year, info.birth_date.month)
@@ -330,6 +449,8 @@ class RowValidator:
                 )
                 del row.data["birth_date"]
                 return
+        if birth is None:
+            row.derived.append("birth_date")
         row.data["birth_date"] = info.birth_date
         if "age" in values:
             header, value = values["age"]
@@ -352,7 +473,19 @@ class RowValidator:
                 )
 
 
+EMPLOYED = "01"  # 就业状况 在岗
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
 def _choices_message(code_list: codes.CodeList, value: object) -> str:
     names = code_list.names
     shown = "、".join(names[:12]) + ("等" if len(names) > 12 else "")
-    return f"“{display(value)}”不是有效的{code_list.label}，请从下拉列表中选择（{shown}）。"
+    close = code_list.suggest(value)
+    hint = f"您是否要填：{'、'.join(close)}？" if close else ""
+    return f"“{display(value)}”不是有效的{code_list.label}。{hint}请从下拉列表中选择（{shown}）。"

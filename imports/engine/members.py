@@ -14,22 +14,28 @@ from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from imports.engine import filetype
-from imports.engine.headers import filled_count, is_note_row, locate_header
+from imports.engine.headers import filled_count, is_example_row, is_note_row, locate_header
 from imports.engine.member_rows import (
     ANCHORS,
+    CHOICE_FIELDS,
+    FIELD_LABELS,
     MEMBER_ALIASES,
     MemberRow,
     RowValidator,
-    check_required_columns,
+    column_label,
+    display,
+    missing_required_columns,
+    required_fields,
 )
 from imports.engine.problems import FileRejected, ImportSummary
 from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside
 from members import services
 from members.models import Member
-from registry.validators import mask_id
+from registry.validators import mask_id, mask_phone
 from unions.access import subtree_q
 from unions.models import Union, Unit, User
 
@@ -83,12 +89,23 @@ def _progress(callback, stage: str, done: int, total: int) -> None:
 
 
 def analyse_members(
-    path, *, filename: str = "", union: Union, root: Union | None = None, progress=None
+    path,
+    *,
+    filename: str = "",
+    union: Union,
+    root: Union | None = None,
+    progress=None,
+    made_at: datetime.datetime | None = None,
+    keep_newer: bool = True,
 ) -> MemberPlan:
     """Read, validate and compare with the registry. Writes nothing.
 
     `union` receives the rows; `root` (default: `union`) bounds which unions the rows
     may name and which registered members count as this import's own.
+    The stale guard: a member changed in the registry after the file was made (the
+    xlsx's own modified time, else `made_at`, e.g. the union's previous upload) and
+    changed again by the row is reported `stored_newer`; with `keep_newer` (default)
+    the stored record is kept and the row counts as unchanged.
     A file that cannot be read as a whole gives a plan whose summary is
     "rejected" with the reason; row problems are listed in the summary."""
     path = Path(path)
@@ -99,10 +116,13 @@ def analyse_members(
             raise FileRejected(f"工会“{union.name}”不在本次导入的范围（{root.name}及其下级）内。")
         kind = filetype.sniff(path, filename)
         _progress(progress, "read", 0, 1)
+        made = filetype.made_at(path, kind) or made_at
         sheets = stream_sheets(path, kind, filename=filename)
         plan = MemberPlan(summary=ImportSummary(), union=union, filename=filename)
         rows = _validate_sheets(sheets, plan, progress)
-        _Matcher(plan, root=root, union=union).run(rows, progress)
+        matcher = _Matcher(plan, root=root, union=union)
+        matcher.made_at, matcher.keep_newer = made, keep_newer
+        matcher.run(rows, progress)
     except FileRejected as rejected:
         return MemberPlan(
             summary=ImportSummary.rejected(rejected.message), union=union, filename=filename
@@ -111,17 +131,37 @@ def analyse_members(
     return plan
 
 
+SKIPPED_SHOWN = 200  # skipped lines listed per sheet; the rest are only counted
+
+
 def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
+    """Read every sheet that looks like a roster; skip the others with a notice."""
     rows: list[MemberRow] = []
     names: list[str] = []
+    missing_columns: list[str] = []
     done = 0
     for sheet in sheets:
         names.append(sheet.name)
         head = list(itertools.islice(sheet.rows, HEADER_SCAN))
-        header = locate_header(head, MEMBER_ALIASES, anchors=ANCHORS, scan=HEADER_SCAN)
+        header = locate_header(
+            head, MEMBER_ALIASES, anchors=ANCHORS, scan=HEADER_SCAN, merges=sheet.merges
+        )
         if header is None:
+            if any(filled_count(cells) for _, cells in head):
+                plan.summary.notices.append(
+                    f"工作表“{sheet.name}”没有会员信息的表头（姓名、证件号码等），不是会员花名册，已跳过。"
+                )
             continue
-        check_required_columns(sheet.name, header)
+        missing = missing_required_columns(sheet.name, header)
+        if missing:
+            missing_columns.append(missing)
+            absent = "、".join(
+                f"“{FIELD_LABELS.get(f, f)}”" for f in required_fields() if f not in header.fields
+            )
+            plan.summary.notices.append(
+                f"工作表“{sheet.name}”没有{absent}列，不是会员花名册，已跳过。"
+            )
+            continue
         number, header_cells = head[header.row_offset]
         report = SheetReport(
             name=sheet.name,
@@ -129,6 +169,16 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
             headers=[(c.index, c.header) for c in header.columns],
         )
         plan.sheets.append(report)
+        reading = _reading(sheet.name, head, header)
+        plan.summary.sheets.append(reading)
+
+        def skip(row_number: int, reason: str, *, notice=False, name=sheet.name, r=reading):
+            r["skipped_count"] += 1
+            if len(r["skipped"]) < SKIPPED_SHOWN:
+                r["skipped"].append({"row": row_number, "reason": reason})
+            if notice and len(plan.summary.notices) < SKIPPED_SHOWN:
+                plan.summary.notices.append(f"工作表“{name}”第{row_number}行：{reason}，已跳过。")
+
         validator = RowValidator(sheet.name, header)
         header_keys = [str(c) for c in header_cells]
         first_header = header_keys[0] if header_keys else None
@@ -140,18 +190,29 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
                 _progress(progress, "validate", done, max(done, sheet.height))
             if is_note_row(cells):
                 in_notes = True
+                skip(number, NOTE_REASON, notice=True)
                 continue
             if in_notes and filled_count(cells) < 2:
+                if filled_count(cells):
+                    skip(number, "填表说明（续）")
                 continue  # the numbered lines of a 填表说明 go on below it
             in_notes = False
             if cells and str(cells[0]) == first_header and [str(c) for c in cells] == header_keys:
+                skip(number, "重复的表头")
                 continue  # the header repeated (printed sheets repeat it on every page)
+            if is_example_row(cells):
+                skip(number, "填表示例行，不是会员", notice=True)
+                continue
             row = validator.validate(number, cells)
             if row is None:
+                if filled_count(cells):
+                    skip(number, "只有一个单元格有内容（如部门名称或备注），不是会员")
                 continue
             row.report = report
             rows.append(row)
     if not plan.sheets:
+        if missing_columns:
+            raise FileRejected(missing_columns[0])
         shown = "、".join(f"“{n}”" for n in names) or "（无）"
         raise FileRejected(
             f"在工作表{shown}中没有找到会员信息的表头（至少要有“姓名”“身份证号码”等列）。请使用采集模板，或检查表头行。"
@@ -162,12 +223,36 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
     return rows
 
 
+NOTE_REASON = "填表说明、备注或签名、联系电话行"
+
+
+def _reading(name: str, head: list, header) -> dict:
+    """How a sheet was read, for the preview and --json."""
+    return {
+        "name": name,
+        "header_rows": [head[i][0] for i in range(header.first_offset, header.row_offset + 1)],
+        "columns": [
+            {
+                "header": c.header,
+                "field": c.field,
+                "label": column_label(c.field),
+            }
+            for c in header.columns
+        ],
+        "skipped": [],
+        "skipped_count": 0,
+    }
+
+
 class _Matcher:
     """Resolves unions, duplicates and existing members for all rows in bulk."""
 
     def __init__(self, plan: MemberPlan, *, root: Union, union: Union):
         self.plan = plan
         self.directory = UnionDirectory(root)
+        self.unit_names: dict | None = None
+        self.made_at: datetime.datetime | None = None
+        self.keep_newer = True
         self.target = self.directory.node(union.pk)
         if self.target is None:
             raise FileRejected(f"工会“{union.name}”已停用或不存在。")
@@ -197,11 +282,29 @@ class _Matcher:
 
     # -- unions named in the row -------------------------------------------------------
 
+    def _by_code_or_path(self, row: MemberRow) -> bool:
+        """The export's 工会编码 (unique) or 工会路径 names the union: nothing else needed."""
+        found = []
+        if row.union_code:
+            found = self.directory.find(row.union_code)
+        if len(found) != 1 and row.union_path:
+            found = self.directory.find_path(row.union_path)
+        if len(found) != 1:
+            return False
+        row.union_id = found[0].id
+        row.union_named = True
+        return True
+
     def _resolve_unions(self, rows: list[MemberRow]) -> None:
         unresolved: list[tuple[MemberRow, str, str]] = []
         for row in rows:
             row.union_id = self.target.id
             row.union_named = False
+            if (row.union_code or row.union_path) and self._by_code_or_path(row):
+                continue
+            if row.union_code and not row.union_refs:
+                unresolved.append((row, _header_of(row, "union_code"), row.union_code))
+                continue
             anchor = None
             for _, header, text in sorted(row.union_refs):
                 if anchor is not None:
@@ -282,7 +385,8 @@ class _Matcher:
             if len(found) == 1:
                 row.data["unit_id"] = next(iter(found))
             else:
-                row.extra[_header_of(row, "unit")] = row.unit_name
+                # Not a registered unit: kept as written, under one name the export reads.
+                row.extra[UNIT_EXTRA] = row.unit_name
 
     # -- the registry ------------------------------------------------------------------
 
@@ -298,7 +402,15 @@ class _Matcher:
         existing = {
             (m["id_type"], m["id_number"]): m
             for m in Member.objects.filter(wanted).values(
-                "id", "id_type", "id_number", "union_id", "unit_id", "extra", *COMPARED
+                "id",
+                "id_type",
+                "id_number",
+                "union_id",
+                "unit_id",
+                "extra",
+                "status",
+                "updated_at",
+                *COMPARED,
             )
         }
         holders = {
@@ -307,6 +419,8 @@ class _Matcher:
         holder_names = dict(Union.objects.filter(pk__in=holders).values_list("id", "name"))
         for row in rows:
             current = existing.get(row.key)
+            if row.status_text:
+                _check_status(row, current)
             if current is None:
                 self.plan.creates.append(_create_values(row))
                 continue
@@ -319,7 +433,7 @@ class _Matcher:
                 row.error(
                     _header_of(row, "id_number"),
                     "member_elsewhere",
-                    f"该证件号码已登记在“{name}”，不能直接导入到本工会。已生成转会申请，待该工会办理转出后生效。",
+                    f"该证件号码已登记在“{name}”，不能直接导入到本工会。{ELSEWHERE_PENDING}",
                     mask_id(row.data["id_number"]),
                 )
                 self.plan.conflicts.append(
@@ -327,10 +441,124 @@ class _Matcher:
                 )
                 continue
             values = _update_values(current, row)
-            if services.changed_fields(current, values):
-                self.plan.updates.append((current["id"], values))
-            else:
+            changes = services.changed_fields(current, values)
+            if not changes:
                 self.plan.summary.unchanged += 1
+                continue
+            # A workbook's time has whole seconds: a change within its second is not newer.
+            newer = self.made_at is not None and current["updated_at"] > self.made_at + SECOND
+            if newer:
+                self._warn_newer(row, current["updated_at"])
+            if newer and self.keep_newer:
+                self.plan.summary.unchanged += 1
+                self.plan.summary.kept_newer += 1
+            else:
+                self.plan.updates.append((current["id"], values))
+            if len(self.plan.summary.changes) < CHANGES_SHOWN:
+                described = self._describe(row, changes)
+                if newer:
+                    described["newer"] = True
+                    described["kept"] = self.keep_newer
+                self.plan.summary.changes.append(described)
+
+    def _warn_newer(self, row: MemberRow, updated: datetime.datetime) -> None:
+        local = timezone.localtime
+        row.warn(
+            _header_of(row, "id_number"),
+            "stored_newer",
+            f"登记库中的信息更新：该会员在{local(updated):%Y-%m-%d %H:%M}修改过，晚于本表"
+            f"（{local(self.made_at):%Y-%m-%d %H:%M}）。"
+            + (
+                "默认保留登记库中的值；确认导入时可选择用表中的值覆盖。"
+                if self.keep_newer
+                else "已选择用表中的值覆盖。"
+            ),
+            mask_id(row.data["id_number"]),
+        )
+
+    def _describe(self, row: MemberRow, changes: dict) -> dict:
+        """One updated member for the preview: each field old → new, IDs and phones masked."""
+        shown = []
+        for name, (old, new) in changes.items():
+            if name == "extra":
+                old, new = old or {}, new or {}
+                for key in new:
+                    if old.get(key) != new.get(key):
+                        shown.append(
+                            {"field": key, "label": key, "old": old.get(key, ""), "new": new[key]}
+                        )
+                continue
+            shown.append(
+                {
+                    "field": name,
+                    "label": FIELD_LABELS.get(name.removesuffix("_id"), name),
+                    "old": self._shown(name, old),
+                    "new": self._shown(name, new),
+                }
+            )
+        return {
+            "sheet": row.sheet,
+            "row": row.row,
+            "name": row.data.get("name", ""),
+            "id": mask_id(row.key[1]) if row.key else "",
+            "changes": shown,
+        }
+
+    def _shown(self, name: str, value) -> str:
+        if value is None or value == "":
+            return ""
+        if name == "mobile":
+            return mask_phone(str(value))
+        if name == "union_id":
+            node = self.directory.node(value)
+            return self.directory.path(node) if node else str(value)
+        if name == "unit_id":
+            return self._unit_names().get(value, "")
+        if name in CHOICE_FIELDS:
+            return CHOICE_FIELDS[name].name_of(value)
+        if name == "new_employment_form":
+            return "是" if value else "否"
+        return display(value)
+
+    def _unit_names(self) -> dict:
+        if self.unit_names is None:
+            self.unit_names = dict(
+                Unit.objects.filter(subtree_q(self.directory.root, "unions"))
+                .values_list("id", "name")
+                .distinct()
+            )
+        return self.unit_names
+
+
+# member_elsewhere says what will happen until the commit has made it happen.
+ELSEWHERE_PENDING = "确认导入后将向该工会发出转会申请，待其办理转出后生效。"
+ELSEWHERE_DONE = "已生成转会申请，待该工会办理转出后生效。"
+SECOND = datetime.timedelta(seconds=1)
+CHANGES_SHOWN = 1000  # updated members described in the preview; the rest are counted
+UNIT_EXTRA = "工作单位"  # an unregistered 工作单位 is kept in `extra` under this name
+STATUS_LABELS = dict(Member.Status.choices)
+
+
+def _check_status(row: MemberRow, current: dict | None) -> None:
+    """会籍状态 is only compared: it changes through 会籍变动, never through a roster."""
+    header = _header_of(row, "status")
+    registered = current["status"] if current else Member.Status.ACTIVE
+    if not row.status:
+        row.warn(
+            header,
+            "status_differs",
+            f"会籍状态“{row.status_text}”无法识别，导入不改变会籍状态；如需变动请到“会员管理 → 会籍变动”办理。",
+            row.status_text,
+        )
+    elif row.status != registered:
+        now = STATUS_LABELS.get(registered, registered)
+        where = "登记库中为" if current else "新登记的会员为"
+        row.warn(
+            header,
+            "status_differs",
+            f"表中会籍状态为“{row.status_text}”，{where}“{now}”。导入不改变会籍状态，请到“会员管理 → 会籍变动”办理。",
+            row.status_text,
+        )
 
 
 def _header_of(row: MemberRow, name: str) -> str:
@@ -345,7 +573,8 @@ def _create_values(row: MemberRow) -> dict:
 
 
 def _update_values(current: dict, row: MemberRow) -> dict:
-    values = {k: v for k, v in row.data.items() if k not in ("id_type", "id_number")}
+    skip = ("id_type", "id_number", *row.derived)
+    values = {k: v for k, v in row.data.items() if k not in skip}
     if row.union_named:
         values["union_id"] = row.union_id
     if row.extra:
@@ -411,14 +640,18 @@ def commit_members(
         return ImportSummary.rejected(
             "检查之后、入库之前，登记库中的数据已被修改（例如有人同时登记了表中的人员），本次没有写入任何数据。请重新导入。"
         )
-    summary.message = _done_message(summary)
+    for problem in summary.errors:
+        if problem.code == "member_elsewhere":
+            problem.message = problem.message.replace(ELSEWHERE_PENDING, ELSEWHERE_DONE)
+    summary.message = _done_message(summary, committed=True)
     return summary
 
 
-def _done_message(s: ImportSummary) -> str:
+def _done_message(s: ImportSummary, *, committed: bool = False) -> str:
     parts = [f"共 {s.rows} 行：新增 {s.created}，更新 {s.updated}，未变化 {s.unchanged}"]
     if s.invalid:
         parts.append(f"{s.invalid} 行有错误未导入")
     if s.conflicts:
-        parts.append(f"{s.conflicts} 行已在其他工会登记（已生成转会申请）")
+        then = "已生成转会申请" if committed else "确认后将生成转会申请"
+        parts.append(f"{s.conflicts} 行已在其他工会登记（{then}）")
     return "；".join(parts) + "。"

@@ -35,8 +35,16 @@ class ImportSummary:
     unchanged: int = 0
     invalid: int = 0
     conflicts: int = 0
+    kept_newer: int = 0  # of `unchanged`: rows the stale guard kept from overwriting
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
+    # How the file was read: per sheet read {name, header_rows, columns: [{header, field,
+    # label}], skipped: [{row, reason}], skipped_count}; notices name what was left out.
+    sheets: list[dict] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    # Per updated member, what changes: {sheet, row, name, changes: [{field, label, old, new}]}
+    # (ID numbers and phones masked).
+    changes: list[dict] = field(default_factory=list)
 
     def counts(self) -> dict:
         """The counts an import's audit entry records."""
@@ -67,6 +75,10 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "invalid": self.invalid,
             "conflicts": self.conflicts,
+            "kept_newer": self.kept_newer,
             "errors": [p.as_json() for p in self.errors],
             "warnings": [p.as_json() for p in self.warnings],
+            "sheets": self.sheets,
+            "notices": self.notices,
+            "changes": self.changes,
         }

@@ -18,31 +18,71 @@ import resource
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from imports.engine import filetype, limits
 from imports.engine.problems import FileRejected
+from registry.validators import normalize_cell
 
 BATCH = 2000
 last_child_peak_kb = [0]  # the reader child's peak resident size, for the benchmark
 
 
+Merge = tuple[
+    tuple[int, int], tuple[int, int]
+]  # ((first row, first col), (last row, last col)), 0-based
+
+
 @dataclass
 class Sheet:
+    """A sheet's rows come tidied: every cell through `registry.validators.normalize_cell`,
+    and a cell merged down over several rows repeated in every row it covers (in its
+    first column). `merges` keeps the merged ranges for the header locator, which
+    spreads a group header merged across columns over them."""
+
     name: str
     height: int
     rows: Iterator[tuple[int, list]]
+    merges: list[Merge] = field(default_factory=list)
 
 
 def stream_sheets(path: Path, kind: str, *, filename: str = "") -> Iterator[Sheet]:
     if kind == filetype.CSV:
         name = Path(filename or path.name).stem or "CSV"
         rows = _read_csv(path, name)
-        yield Sheet(name=name, height=len(rows), rows=iter(rows))
+        yield Sheet(name=name, height=len(rows), rows=tidy_rows(iter(rows), []))
         return
     yield from _stream_from_child(str(path))
+
+
+def tidy_rows(rows: Iterator[tuple[int, list]], merges: list[Merge]) -> Iterator[tuple[int, list]]:
+    """Normalise every cell and fill merged-down cells into every row they cover."""
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for (first_row, first_col), (last_row, _last_col) in merges:
+        if last_row > first_row:
+            starts.setdefault(first_row, []).append((first_col, last_row))
+    if not starts:
+        for number, cells in rows:
+            yield number, list(map(normalize_cell, cells))
+        return
+    active: list[tuple[int, int, object]] = []  # (column, last row, value)
+    for number, cells in rows:
+        cells = list(map(normalize_cell, cells))
+        index = number - 1
+        if active:
+            active = [a for a in active if a[1] >= index]
+            for column, _last, value in active:
+                if column >= len(cells):
+                    cells.extend([""] * (column + 1 - len(cells)))
+                if cells[column] is None or cells[column] == "":
+                    cells[column] = value
+        for column, last in starts.get(index, ()):
+            value = cells[column] if column < len(cells) else None
+            if value is not None and value != "":
+                active.append((column, last, value))
+        yield number, cells
 
 
 # ---- CSV ---------------------------------------------------------------------------
@@ -142,7 +182,11 @@ def _send_workbook(conn, path: str) -> None:
             raise _too_many_rows(name)
         if sheet.width > limits.max_columns():
             raise _too_many_columns(name)
-        conn.send(("sheet", (name, sheet.height)))
+        try:
+            merges = [tuple(map(tuple, m)) for m in (sheet.merged_cell_ranges or [])]
+        except Exception:  # noqa: BLE001 - a format without merge information
+            merges = []
+        conn.send(("sheet", (name, sheet.height, merges)))
         batch = []
         # iter_rows() starts at row 1 even when the used area starts lower (leading blank
         # rows come back empty), so the Excel row number is simply the position + 1.
@@ -220,8 +264,13 @@ def _stream_from_child(path: str) -> Iterator[Sheet]:
                 last_child_peak_kb[0] = payload
                 return
             if kind == "sheet":
-                name, height = payload
-                yield Sheet(name=name, height=height, rows=_sheet_rows(messages))
+                name, height, merges = payload
+                yield Sheet(
+                    name=name,
+                    height=height,
+                    rows=tidy_rows(_sheet_rows(messages), merges),
+                    merges=merges,
+                )
             # "rows" here: the rest of a sheet the caller stopped reading
     finally:
         receiver.close()

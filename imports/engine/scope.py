@@ -57,10 +57,25 @@ class UnionDirectory:
             found = [n for n in found if within.contains(n)]
         return found
 
-    def path(self, node: UnionNode) -> str:
+    def find_path(self, text: str) -> list[UnionNode]:
+        """Unions named by a path such as 桃源县总工会 / 一中工会 / 语文组 (the export's
+        工会路径, from the tree's top): the path inside the directory and the path
+        written must agree on their common end."""
+        written = [normalize_key(p) for p in text.replace("／", "/").split("/") if p.strip()]
+        if not written:
+            return []
+        found = []
+        for node in self.find(written[-1]):
+            ours = [normalize_key(p) for p in self.path(node, limit=64).split(" / ")]
+            common = min(len(ours), len(written))
+            if ours[-common:] == written[-common:]:
+                found.append(node)
+        return found
+
+    def path(self, node: UnionNode, limit: int = 6) -> str:
         names = []
         current: UnionNode | None = node
-        while current is not None and len(names) < 6:
+        while current is not None and len(names) < limit:
             names.append(current.name)
             current = self.nodes.get(current.parent_id) if current.parent_id else None
         return " / ".join(reversed(names))

@@ -17,6 +17,7 @@ from imports.engine.headers import (
     build_aliases,
     filled_count,
     is_blank,
+    is_example_row,
     is_note_row,
     locate_header,
 )
@@ -26,7 +27,13 @@ from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside
 from registry import codes
 from registry.codes import normalize_key
-from registry.validators import Problem, check_credit_code, check_date, clean_number_text
+from registry.validators import (
+    Problem,
+    check_credit_code,
+    check_date,
+    clean_number_text,
+    parse_count,
+)
 from unions import services
 from unions.models import Union, User
 
@@ -66,6 +73,10 @@ UNION_HEADERS = {
     "unit_address": ["单位地址"],
 }
 UNION_ALIASES = build_aliases(UNION_HEADERS)
+UNION_LABELS = {IGNORED: "不导入", **{f: names[0] for f, names in UNION_HEADERS.items()}}
+UNION_LABELS["credit_code"] = "统一社会信用代码"
+UNION_LABELS["unit_credit_code"] = "单位统一社会信用代码"
+NOTE_REASON = "填表说明、备注或签名、联系电话行"
 UNION_FIELDS = [
     "kind",
     "credit_code",
@@ -152,9 +163,24 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
     rows = []
     for streamed in sheets:
         sheet = _Materialised(streamed.name, list(streamed.rows))
-        header = locate_header(sheet.rows, UNION_ALIASES, anchors={"name"})
+        header = locate_header(sheet.rows, UNION_ALIASES, anchors={"name"}, merges=streamed.merges)
         if header is None:
+            if any(filled_count(cells) for _, cells in sheet.rows[:30]):
+                plan.summary.notices.append(f"工作表“{sheet.name}”没有工会组织信息的表头，已跳过。")
             continue
+        reading = {
+            "name": sheet.name,
+            "header_rows": [
+                sheet.rows[i][0] for i in range(header.first_offset, header.row_offset + 1)
+            ],
+            "columns": [
+                {"header": c.header, "field": c.field, "label": UNION_LABELS.get(c.field, "")}
+                for c in header.columns
+            ],
+            "skipped": [],
+            "skipped_count": 0,
+        }
+        plan.summary.sheets.append(reading)
         columns = [(c.index, c.header, c.field) for c in header.columns if c.field != IGNORED]
         headers = {f: h for _, h, f in columns if f}
         report = SheetReport(
@@ -167,10 +193,19 @@ def _read_rows(sheets, plan: UnionPlan) -> list[UnionRow]:
         for number, cells in sheet.rows[header.row_offset + 1 :]:
             if is_note_row(cells):
                 in_notes = True
+                reading["skipped"].append({"row": number, "reason": NOTE_REASON})
+                reading["skipped_count"] += 1
                 continue
             if in_notes and filled_count(cells) < 2:
                 continue
             in_notes = False
+            if is_example_row(cells):
+                reading["skipped"].append({"row": number, "reason": "填表示例行，不是工会"})
+                reading["skipped_count"] += 1
+                plan.summary.notices.append(
+                    f"工作表“{sheet.name}”第{number}行：填表示例行，不是工会，已跳过。"
+                )
+                continue
             values = {}
             for index, _, name in columns:
                 value = cells[index] if index < len(cells) else None
@@ -210,7 +245,7 @@ def _validate(row: UnionRow, values: dict) -> None:
             row.error(
                 "kind",
                 "invalid_choice",
-                f"“{display(values['kind'])}”不是有效的工会类型，可选：{names}。",
+                f"“{display(values['kind'])}”不是有效的工会类型。{_did_you_mean(codes.UNION_KIND, values['kind'])}可选：{names}。",
                 values["kind"],
             )
         else:
@@ -229,11 +264,10 @@ def _validate(row: UnionRow, values: dict) -> None:
                 row.error(name, problem.code, problem.message, values[name])
     for name in ("staff_count", "female_staff_count"):
         if name in values:
-            text = clean_number_text(values[name])
-            if not text.isdigit():
-                row.error(name, "number_format", f"“{text}”不是整数，请填写人数。", values[name])
-            else:
-                row.data[name] = int(text)
+            try:
+                row.data[name] = parse_count(values[name])
+            except Problem as problem:
+                row.error(name, problem.code, problem.message, values[name])
     for name in ("chair", "phone", "address"):
         if name in values:
             row.data[name] = (
@@ -249,7 +283,7 @@ def _validate(row: UnionRow, values: dict) -> None:
             row.error(
                 "unit_nature",
                 "invalid_choice",
-                f"“{display(values['unit_nature'])}”不是有效的单位性质，可选：{'、'.join(codes.UNIT_NATURE.names)}。",
+                f"“{display(values['unit_nature'])}”不是有效的单位性质。{_did_you_mean(codes.UNIT_NATURE, values['unit_nature'])}可选：{'、'.join(codes.UNIT_NATURE.names)}。",
                 values["unit_nature"],
             )
         else:
@@ -259,6 +293,11 @@ def _validate(row: UnionRow, values: dict) -> None:
             row.unit["name"] = row.data.get("name", "")
         else:
             row.unit = {}  # an address or nature alone names no unit
+
+
+def _did_you_mean(code_list: codes.CodeList, value: object) -> str:
+    close = code_list.suggest(value)
+    return f"您是否要填：{'、'.join(close)}？" if close else ""
 
 
 def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:

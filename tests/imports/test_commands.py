@@ -24,6 +24,10 @@ SUMMARY_FIELDS = {
     "conflicts",
     "errors",
     "warnings",
+    "sheets",
+    "notices",
+    "changes",
+    "kept_newer",
 }
 
 
