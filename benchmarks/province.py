@@ -35,7 +35,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
 TOWNS_PER_COUNTY = 24
 UNIONS_PER_COUNTY = 500
 CHUNK = 100_000
-PASSWORD = "Bench-Officer-2026"
+PASSWORD = "Bench-Officer-2026"  # noqa: S105 - a benchmark account
 REGIONS = ["420102", "420106", "420111", "420502", "420602", "421002", "421182", "422801"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红建国志海燕文斌辉鹏飞宇浩然婷雪琳欣怡晨阳"
@@ -284,7 +284,23 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
                 "updated_at",
             ],
             (
-                (i, p, name, kind, lvl, lft, rght, 1, f"LSBENCH{i:012d}", "", "", "", True, now, now)
+                (
+                    i,
+                    p,
+                    name,
+                    kind,
+                    lvl,
+                    lft,
+                    rght,
+                    1,
+                    f"LSBENCH{i:012d}",
+                    "",
+                    "",
+                    "",
+                    True,
+                    now,
+                    now,
+                )
                 for i, p, name, kind, lvl, lft, rght in tree
             ),
         )
@@ -379,7 +395,9 @@ def main() -> int:
     for name, size in relations:
         print(f"  {name:<50}{size / 2**20:>10.1f} MB")
     load = os.getloadavg()
-    print(f"load average after: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"load average after: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs"
+    )
     return 0
 
 

@@ -167,6 +167,7 @@ class AuditEntry(models.Model):
         ID_REVEALED = "id_revealed", _("查看完整证件号")
         MEMBER_CHANGED = "member_changed", _("修改会员")
         EXPORT = "export", _("导出")
+        EXPORT_DOWNLOADED = "export_downloaded", _("下载导出文件")
         IMPORT_COMMITTED = "import_committed", _("导入入库")
         FILE_DOWNLOADED = "file_downloaded", _("下载上传文件")
 
