@@ -30,6 +30,14 @@ def members_for(user: User) -> QuerySet:
     return scope(user, Member.objects.all(), "union")
 
 
+def members_in(root: Union | None) -> QuerySet:
+    """The members of `root`'s subtree, for a caller that already read the user's root
+    (`unions.access.user_root`); none without one. Same rule as `members_for`."""
+    if root is None:
+        return Member.objects.none()
+    return Member.objects.filter(subtree_q(root, "union"))
+
+
 class SearchTooShort(ValueError):
     pass
 

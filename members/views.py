@@ -17,6 +17,7 @@ from members import export_jobs, selectors, services
 from members.forms import FilterForm, MemberEventForm, MemberForm
 from members.models import Member
 from members.view_helpers import int_or_none, require_editor
+from registry import codes
 from registry.validators import Problem
 from unions import audit
 from unions.access import (
@@ -66,6 +67,12 @@ def _paging(request) -> tuple[int | None, int | None]:
     return after_pk, before_pk
 
 
+# Labels read once per request: get_FOO_display() translates every choice of the field
+# again for each row (a third of a 50-row page's time).
+def _labels(choices) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
 @login_required
 def member_list(request):
     unions = unions_for(request.user)
@@ -77,13 +84,13 @@ def member_list(request):
         if form.is_valid():
             _save_filter(request, form.cleaned_data)
             return redirect("members:list")
+        member_filter = _current_filter(request)
     else:
         union_pk = request.GET.get("union")
         if union_pk is not None:
             # A link from another page ("this union's members"): start a fresh filter.
-            union = (
-                unions.filter(pk=int_or_none(union_pk)).first() if int_or_none(union_pk) else None
-            )
+            pk = int_or_none(union_pk)
+            union = unions.filter(pk=pk).first() if pk else None
             if union is None:
                 raise Http404
             request.session[FILTER_SESSION_KEY] = {"union": union.pk, "include_sub": True}
@@ -96,18 +103,22 @@ def member_list(request):
         }
         form = FilterForm(initial=initial, unions=unions)
 
-    member_filter = _current_filter(request)
-    scoped = selectors.members_for(request.user)
+    root = user_root(request.user)
+    scoped = selectors.members_in(root)
     after, before = _paging(request)
     context = {"form": form, "filter": member_filter}
     counts = selectors.ListCounts({})
     try:
         filtered = member_filter.apply(scoped)
         page = selectors.keyset_page(filtered.select_related("union"), after=after, before=before)
-        counts = selectors.list_counts(user_root(request.user), member_filter, scoped)
+        counts = selectors.list_counts(root, member_filter, scoped)
     except selectors.SearchTooShort:
         messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
         page = selectors.Page(rows=[], next_after=None, prev_before=None)
+    status_label, gender_label = _labels(Member.Status.choices), _labels(codes.GENDER.choices)
+    for member in page.rows:
+        member.status_label = status_label.get(member.status, member.status)
+        member.gender_label = gender_label.get(member.gender, "")
     by_status = counts.by_status
     total = (
         by_status.get(member_filter.status, 0) if member_filter.status else sum(by_status.values())
@@ -119,8 +130,8 @@ def member_list(request):
         total_capped=counts.capped,
         count_cap=selectors.COUNT_CAP,
         status_counts=[
-            (value, label, by_status.get(value, 0))
-            for value, label in Member.Status.choices
+            (value, status_label[value], by_status.get(value, 0))
+            for value, _label in Member.Status.choices
             if by_status.get(value)
         ],
         can_edit=can_edit_members(request.user),
