@@ -155,7 +155,7 @@ def run(job_id: int, *, task_id: str = "") -> None:
     suffix = "." + job.format
     try:
         with tempfile.TemporaryFile(suffix=suffix) as out:
-            rows, _masked = exports.export(
+            rows, masked = exports.export(
                 out,
                 user=user,
                 member_filter=member_filter,
@@ -176,6 +176,7 @@ def run(job_id: int, *, task_id: str = "") -> None:
                 now = timezone.now()
                 current.state = State.DONE
                 current.rows_done = current.rows_total = rows
+                current.masked = masked  # the rights as they were when the file was written
                 current.filename = filename
                 current.finished_at = now
                 current.expires_at = now + datetime.timedelta(
