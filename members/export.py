@@ -46,7 +46,6 @@ TEXT_COLUMNS = {"证件号码", "手机号码", "工会编码"}
 
 MASKED = {"证件号码": lambda m: m.masked_id, "手机号码": lambda m: m.masked_mobile}
 
-FORMATS = ("xlsx", "csv")
 PROGRESS_EVERY = 2000  # rows between two progress reports
 
 
@@ -55,8 +54,8 @@ def export_members(
 ) -> int:
     """Write `queryset` (already narrowed by the access rule) to `out_path` (a path or a
     binary file) as xlsx or CSV (UTF-8 with BOM); returns rows. With `masked`, IDs and
-    phones are written as lists show them (for read-only accounts). `progress(done, total)`
-    is called every PROGRESS_EVERY rows (total as counted before writing, or None)."""
+    phones are written as lists show them (for read-only accounts). `progress(done)` is
+    called every PROGRESS_EVERY rows and at the end."""
     queryset = queryset.order_by("union__lft", "id")
     extras = _extra_keys(queryset)
     header = [safe_text(name) for name in [*(n for n, _ in COLUMNS), *extras]]
