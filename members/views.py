@@ -148,7 +148,8 @@ def member_list(request):
 def union_suggest(request):
     """The union box's suggestions: unions of the user's scope whose name contains the
     typed text (or whose code starts with it), at most 20, as JSON."""
-    text = (request.GET.get("q") or "").strip()[:100]
+    # PostgreSQL refuses a NUL byte in text: drop it (and anything past 100 characters).
+    text = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
     unions = selectors.suggest_unions(unions_for(request.user), text)
     return JsonResponse(
         {
