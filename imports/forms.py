@@ -81,6 +81,11 @@ class ExportForm(forms.Form):
     scope = forms.ChoiceField(label=_lazy("范围"), choices=SCOPE_CHOICES, initial="subtree")
     status = forms.ChoiceField(label=_lazy("会籍状态"), required=False)
     q = forms.CharField(label=_lazy("姓名包含"), required=False, max_length=50)
+    format = forms.ChoiceField(
+        label=_lazy("格式"),
+        choices=[("xlsx", "Excel（.xlsx）"), ("csv", _lazy("CSV（UTF-8，供其他系统读取）"))],
+        initial="xlsx",
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         from members.models import Member
@@ -90,4 +95,4 @@ class ExportForm(forms.Form):
         self.fields["union"].initial = user.union_id
         self.fields["status"].choices = [("", _("全部状态")), *Member.Status.choices]
         self.fields["status"].initial = Member.Status.ACTIVE
-        self.order_fields(["union", "scope", "status", "q"])
+        self.order_fields(["union", "scope", "status", "q", "format"])

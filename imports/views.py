@@ -5,7 +5,6 @@ asks `can_import` once (the runner asks again when the job runs). Jobs of unions
 the user's subtree answer 404.
 """
 
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,6 +25,7 @@ from imports.engine import limits
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
 from members import exports
+from members.export_views import start_export
 from members.selectors import MemberFilter
 from registry.validators import mask_id, mask_phone
 from unions import access, audit
@@ -329,29 +329,19 @@ def original(request, pk: int):
 
 @login_required
 def export(request):
-    """导出会员名册: every role; 查看 gets IDs and phones masked (members.exports)."""
+    """导出会员名册: every role; 查看 gets IDs and phones masked (members.exports). The file
+    is written by the worker (members.export_views.start_export): the answer is the job
+    page with its progress bar and, when done, the download link."""
     form = ExportForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        union = data["union"]
         member_filter = MemberFilter(
-            union=union,
+            union=data["union"],
             include_sub=data["scope"] == "subtree",
             status=data["status"],
             name_contains=data["q"],
         )
-        out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-        try:
-            exports.export(out, user=request.user, member_filter=member_filter, request=request)
-        except exports.ExportTooLarge as too_large:
-            out.close()
-            form.add_error(None, too_large.message)
-        else:
-            out.seek(0)
-            stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-            return FileResponse(
-                out, as_attachment=True, filename=f"会员名册（{union.name}）{stamp}.xlsx"
-            )
+        return start_export(request, member_filter, fmt=data["format"], back="imports:export")
     return render(
         request,
         "imports/export.html",

@@ -33,6 +33,12 @@ class ExportTooLarge(Exception):
         ) % {"n": f"{self.count:,}", "max": f"{self.limit:,}"}
 
 
+class NothingToExport(Exception):
+    """No member matches: nothing was written or audited."""
+
+    message = _("当前条件下没有会员，未生成导出文件。请检查所选工会和条件。")
+
+
 def is_operator(user: User | None) -> bool:
     """A command run without --as, or a platform superuser without a union."""
     return user is None or (user.is_superuser and not user.union_id)
@@ -42,28 +48,53 @@ def masked_for(user: User | None) -> bool:
     return not is_operator(user) and not can_see_personal_data(user)
 
 
+def for_user(member_filter: MemberFilter, user: User | None) -> MemberFilter:
+    """ "Everything I may see" is the own subtree: say so in the audit log."""
+    if member_filter.union is None and not is_operator(user):
+        return replace(member_filter, union=user_root(user), include_sub=True)
+    return member_filter
+
+
 def export(
-    out, *, user: User | None, member_filter: MemberFilter, request=None, via: str = "web"
+    out,
+    *,
+    user: User | None,
+    member_filter: MemberFilter,
+    request=None,
+    via: str = "web",
+    fmt: str = "xlsx",
+    progress=None,
+    refuse_empty: bool = False,
 ) -> tuple[int, bool]:
     """Write the members `user` may see that match `member_filter` to `out` (a path or a
-    binary file) and audit it. Returns (rows, masked). Raises ExportTooLarge above the cap
-    and members.selectors.SearchTooShort for a too-short digit search, before writing."""
-    if member_filter.union is None and not is_operator(user):
-        # "everything I may see" is the own subtree: say so in the audit log
-        member_filter = replace(member_filter, union=user_root(user), include_sub=True)
+    binary file) as `fmt` ("xlsx" or "csv") and audit it. Returns (rows, masked).
+
+    Raises, before writing anything: ExportTooLarge above the cap,
+    members.selectors.SearchTooShort for a too-short digit search, and with `refuse_empty`
+    NothingToExport when no member matches. `progress(done, total)` follows the writing."""
+    member_filter = for_user(member_filter, user)
     queryset = members_to_export(user, member_filter)
     count = queryset.count()
     limit = settings.MEMBER_EXPORT_MAX_ROWS
     if count > limit:
         raise ExportTooLarge(count, limit)
+    if refuse_empty and not count:
+        raise NothingToExport
     masked = masked_for(user)
-    rows = export_members(queryset, out, masked=masked)
+    report = (lambda done: progress(done, count)) if progress is not None else None
+    rows = export_members(queryset, out, masked=masked, fmt=fmt, progress=report)
     audit.record(
         AuditEntry.Action.EXPORT,
         request=request,
         actor=user,
         union=member_filter.union,
         object_repr=_("会员名单（%(n)d人）") % {"n": rows},
-        detail={"rows": rows, "masked": masked, "filter": member_filter.summary(), "via": via},
+        detail={
+            "rows": rows,
+            "masked": masked,
+            "filter": member_filter.summary(),
+            "via": via,
+            "format": fmt,
+        },
     )
     return rows, masked

@@ -3,6 +3,7 @@ lists as the import engine, so a form and a sheet accept exactly the same data."
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -248,7 +249,11 @@ class FilterForm(forms.Form):
         required=False,
         max_length=40,
     )
-    union = forms.TypedChoiceField(coerce=int, required=False, label=gettext_lazy("工会"))
+    # The union is typed, not picked from a list of every union in scope (10,000 at a
+    # province): with JavaScript the box suggests names (members:union_suggest) and fills
+    # `union`; without it the typed text is resolved here.
+    union_name = forms.CharField(label=gettext_lazy("工会"), required=False, max_length=200)
+    union = forms.IntegerField(required=False, widget=forms.HiddenInput)
     include_sub = forms.BooleanField(required=False, initial=True, label=gettext_lazy("含下级"))
     status = forms.ChoiceField(
         label=gettext_lazy("会籍状态"), choices=BLANK + Member.Status.choices, required=False
@@ -268,15 +273,12 @@ class FilterForm(forms.Form):
         label=gettext_lazy("学历"), choices=_choices(codes.EDUCATION), required=False
     )
 
-    def __init__(self, *args, unions: list, **kwargs):
-        """`unions`: the user's subtree, in tree order, already loaded."""
+    SHOWN = 5  # candidates named in the "several unions match" message
+
+    def __init__(self, *args, unions, **kwargs):
+        """`unions`: the user's unions as a queryset (`unions.access.unions_for`), never loaded whole."""
         super().__init__(*args, **kwargs)
-        self.unions = {u.pk: u for u in unions}
-        base = unions[0].level if unions else 0
-        self.fields["union"].choices = [("", _("全部（本级及下级）"))] + [
-            (u.pk, "　" * (u.level - base) + u.name) for u in unions
-        ]
-        self.fields["union"].empty_value = None
+        self.unions = unions
 
     def clean_q(self):
         from members.selectors import SearchTooShort, search_q
@@ -290,6 +292,41 @@ class FilterForm(forms.Form):
             ) from None
         return q
 
-    def clean_union(self):
-        pk = self.cleaned_data.get("union")
-        return self.unions.get(pk) if pk else None
+    def clean(self):
+        data = super().clean()
+        name = (data.get("union_name") or "").strip()
+        pk = data.get("union")
+        data["union"] = None
+        if not name:
+            return data  # an empty box: the whole scope
+        if pk:
+            chosen = self.unions.filter(pk=pk).first()
+            if chosen is not None and chosen.name == name:
+                data["union"] = chosen
+                return data
+        # Typed without the suggestions (or changed after choosing): resolve the text.
+        code = name.upper()
+        matches = list(
+            self.unions.filter(Q(name=name) | Q(credit_code=code) | Q(system_code=code))[:2]
+        )
+        if len(matches) != 1:
+            matches = list(
+                self.unions.filter(name__contains=name).order_by("tree_id", "lft")[: self.SHOWN + 1]
+            )
+        if len(matches) == 1:
+            data["union"] = matches[0]
+        elif not matches:
+            self.add_error(
+                "union_name", _("本级及下级工会中没有名称包含“%(name)s”的工会。") % {"name": name}
+            )
+        else:
+            shown = "、".join(u.name for u in matches[: self.SHOWN])
+            more = "等" if len(matches) > self.SHOWN else ""
+            self.add_error(
+                "union_name",
+                _(
+                    "有多个工会名称包含“%(name)s”（%(shown)s%(more)s），请输入完整名称或从提示中选择。"
+                )
+                % {"name": name, "shown": shown, "more": more},
+            )
+        return data

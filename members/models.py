@@ -31,10 +31,9 @@ class Member(models.Model):
         expression=Right("id_number", 4),
         output_field=models.CharField(max_length=4),
         db_persist=True,
-        db_index=True,
         verbose_name=_("证件号码后四位"),
     )
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50)
     gender = models.CharField(_("性别"), max_length=1, choices=codes.GENDER.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     ethnicity = models.CharField(
@@ -46,7 +45,14 @@ class Member(models.Model):
     education = models.CharField(
         _("学历"), max_length=2, choices=codes.EDUCATION.choices, blank=True
     )
-    mobile = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    # The same for phones: the last four digits people read off a masked 138****5678.
+    mobile_last4 = models.GeneratedField(
+        expression=Right("mobile", 4),
+        output_field=models.CharField(max_length=4),
+        db_persist=True,
+        verbose_name=_("手机号码后四位"),
+    )
     join_date = models.DateField(_("入会时间"), null=True, blank=True)
     household_type = models.CharField(
         _("户籍类型"), max_length=1, choices=codes.HOUSEHOLD_TYPE.choices, blank=True
@@ -62,10 +68,14 @@ class Member(models.Model):
         _("专兼职"), max_length=1, choices=codes.POST_TYPE.choices, blank=True
     )
     status = models.CharField(
-        _("会籍状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True
+        _("会籍状态"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
     union = models.ForeignKey(
-        "unions.Union", verbose_name=_("所在工会"), on_delete=models.PROTECT, related_name="members"
+        "unions.Union",
+        verbose_name=_("所在工会"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        db_index=False,  # member_union_status starts with union_id and serves the same look-ups
     )
     unit = models.ForeignKey(
         "unions.Unit",
@@ -88,8 +98,17 @@ class Member(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["id_type", "id_number"], name="one_id_one_member"),
         ]
+        # Every index is paid for by every import (COPY), so each one here serves a named
+        # query (docs/member-register.md, 索引): no varchar_pattern_ops twins that Django's
+        # db_index adds, no index on status alone.
         indexes = [
             models.Index(fields=["union", "status"], name="member_union_status"),
+            # name = '王伟' and name LIKE '王%' (a pattern-ops index serves both, whatever
+            # the database's collation)
+            models.Index(fields=["name"], name="member_name", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["mobile"], name="member_mobile"),
+            models.Index(fields=["id_last4"], name="member_id_last4"),
+            models.Index(fields=["mobile_last4"], name="member_mobile_last4"),
             # Progress counts active members per union from this index alone; holding
             # only active rows' union ids, it deduplicates to a few bytes per member.
             models.Index(
@@ -269,3 +288,83 @@ class UnionTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.union_id} {self.status} {self.count}"
+
+
+class ExportJob(models.Model):
+    """One member export run by the worker: the filter, progress, and the file, kept for
+    `MEMBER_EXPORT_KEEP_HOURS` and downloadable only by the account that asked for it.
+
+    The rule (which members, cap, masking, the one audit entry) is `members.exports`;
+    this row only carries it to the worker and the file back. At most one unfinished job
+    per account (a database constraint); the sweep (`export_jobs.sweep`) fails a job whose
+    worker went silent and deletes files past their time, so no job runs forever.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("正在导出")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("未完成")
+        EXPIRED = "expired", _("已过期")
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", _("Excel（.xlsx）")
+        CSV = "csv", _("CSV（UTF-8）")
+
+    UNFINISHED = (State.QUEUED, State.RUNNING)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_exports"
+    )
+    union = models.ForeignKey(
+        "unions.Union", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The MemberFilter to run (union as its id). It may hold a searched ID number, so it
+    # is emptied when the job ends; `summary` keeps the masked wording for the page.
+    filter = models.JSONField(default=dict, blank=True)
+    summary = models.CharField(_("导出条件"), max_length=500, blank=True)
+    format = models.CharField(_("格式"), max_length=8, choices=Format.choices, default="xlsx")
+    via = models.CharField(max_length=16, default="web")
+    state = models.CharField(
+        _("状态"), max_length=16, choices=State.choices, default=State.QUEUED, db_index=True
+    )
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    masked = models.BooleanField(default=False)
+    message = models.CharField(max_length=500, blank=True)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    downloads = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("会员导出")
+        verbose_name_plural = _("会员导出")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="one_unfinished_export_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary}（{self.get_state_display()}）"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state not in self.UNFINISHED
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(self.rows_done * 100 / self.rows_total))

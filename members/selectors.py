@@ -6,12 +6,13 @@ import functools
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 from stdnum import numdb
 
-from members.models import Member, TransferRequest
+from members.models import Member, TransferRequest, UnionTally
 from members.services import deciding_side
 from registry import codes
 from registry.validators import clean_text
@@ -30,18 +31,26 @@ def members_for(user: User) -> QuerySet:
     return scope(user, Member.objects.all(), "union")
 
 
+def members_in(root: Union | None) -> QuerySet:
+    """The members of `root`'s subtree, for a caller that already read the user's root
+    (`unions.access.user_root`); none without one. Same rule as `members_for`."""
+    if root is None:
+        return Member.objects.none()
+    return Member.objects.filter(subtree_q(root, "union"))
+
+
 class SearchTooShort(ValueError):
     pass
 
 
 def search_q(text: str) -> Q:
-    """What the search box means: a full ID, the last digits of an ID, a mobile,
-    or the beginning of a name. Each form uses an index:
+    """What the search box means: a full ID, the last digits of an ID or of a phone, a
+    mobile, or the beginning of a name. Each form uses an index:
 
-    - last digits: `id_last4` (a column the database computes from the ID) narrows to a
-      handful of rows, then `endswith` checks longer suffixes;
+    - last digits: `id_last4` and `mobile_last4` (columns the database computes) narrow
+      to a handful of rows, then `endswith` checks longer suffixes;
     - a full ID: `id_last4` plus equality;
-    - a mobile: the `mobile` index; a name: the `name` index (prefix match).
+    - a mobile: the `mobile` index; a name: the `name` index (prefix, so an exact name too).
     """
     raw = (text or "").strip()
     if not raw:
@@ -52,7 +61,10 @@ def search_q(text: str) -> Q:
     if _ID_SUFFIX.match(compact):
         if len(compact) == 18:
             return Q(id_last4=compact[-4:], id_number=compact)
-        return Q(id_last4=compact[-4:], id_number__endswith=compact)
+        q = Q(id_last4=compact[-4:], id_number__endswith=compact)
+        if compact.isdigit() and len(compact) < 11:
+            q |= Q(mobile_last4=compact[-4:], mobile__endswith=compact)
+        return q
     if compact.isdigit():
         raise SearchTooShort(compact)
     if _FULL_ID.match(compact) and any(c.isdigit() for c in compact):
@@ -91,6 +103,18 @@ class MemberFilter:
         if self.new_employment_form:
             qs = qs.filter(new_employment_form=self.new_employment_form == "1")
         return qs
+
+    def counts_from_tallies(self) -> bool:
+        """Whether the per-status counts of this filter are sums of tallies: only a
+        union (with or without its subtree) and a status narrow it."""
+        return not (
+            self.q
+            or self.name_contains
+            or self.gender
+            or self.political_status
+            or self.education
+            or self.new_employment_form
+        )
 
     def summary(self) -> str:
         """The filter in one line of Chinese, for the audit log; a search by digits is
@@ -167,6 +191,68 @@ def status_counts(qs: QuerySet) -> dict[str, int]:
     """Members per status in one grouped query."""
     # COUNT(*) rather than COUNT(id): answered from the (union, status) index alone.
     return dict(qs.order_by().values_list("status").annotate(n=Count("*")))
+
+
+COUNT_CAP = 5_000
+
+
+@dataclass
+class ListCounts:
+    by_status: dict[str, int]
+    capped: bool = False  # more than COUNT_CAP members match; by_status is empty
+
+
+def list_counts(root: Union | None, member_filter: MemberFilter, scoped: QuerySet) -> ListCounts:
+    """Members per status for the list's filter, never a count of a million rows:
+
+    - a union (or the whole scope) and a status only: the tallies the member writer keeps,
+      summed over the union's MPTT range — one small query whatever the tree holds;
+    - any other filter (a search, gender, …): at most COUNT_CAP + 1 matching rows are
+      counted (grouped by the database); beyond that the page says “超过 5,000 人”.
+    """
+    union = member_filter.union or root
+    if union is None:
+        return ListCounts({})
+    if member_filter.counts_from_tallies():
+        tallies = UnionTally.objects.filter(count__gt=0)
+        if member_filter.union is None or member_filter.include_sub:
+            tallies = tallies.filter(subtree_q(union, "union"))
+        else:
+            tallies = tallies.filter(union=union)
+        rows = tallies.order_by().values_list("status").annotate(n=Sum("count"))
+        return ListCounts({status: n for status, n in rows if n})
+    base = member_filter.apply(scoped, with_status=False)
+    first = base.order_by().values_list("status", flat=True)[: COUNT_CAP + 1]
+    inner, params = first.query.sql_with_params()
+    # `inner` is Django's own compiled SQL; every value is a parameter. The database
+    # groups the first COUNT_CAP + 1 matches, so only a few rows travel back.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT s.status, COUNT(*) FROM ({inner}) s GROUP BY s.status", params)  # noqa: S608
+        by_status = dict(cursor.fetchall())
+    if sum(by_status.values()) > COUNT_CAP:
+        return ListCounts({}, capped=True)
+    return ListCounts(by_status)
+
+
+def suggest_unions(unions: QuerySet, text: str, *, limit: int = 20) -> list[Union]:
+    """Unions of `unions` (already scoped) whose name contains `text`, or whose credit or
+    system code starts with it; names that start with it first, then in tree order."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    code = text.upper()
+    matches = unions.filter(
+        Q(name__contains=text) | Q(credit_code__startswith=code) | Q(system_code__startswith=code)
+    ).select_related("parent")
+    starts = list(matches.filter(name__startswith=text).order_by("tree_id", "lft")[:limit])
+    if len(starts) < limit:
+        seen = {u.pk for u in starts}
+        starts += [
+            u
+            for u in matches.exclude(name__startswith=text).order_by("tree_id", "lft")[:limit]
+            if u.pk not in seen
+        ][: limit - len(starts)]
+    return starts
 
 
 # ---- transfers -----------------------------------------------------------------

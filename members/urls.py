@@ -1,12 +1,16 @@
 from django.urls import path
 
-from members import review_views, transfer_views, views
+from members import export_views, review_views, transfer_views, views
 
 app_name = "members"
 
 urlpatterns = [
     path("", views.member_list, name="list"),
-    path("export/", views.member_export, name="export"),
+    path("unions/", views.union_suggest, name="union_suggest"),
+    path("export/", export_views.member_export, name="export"),
+    path("exports/<int:pk>/", export_views.export_job, name="export_job"),
+    path("exports/<int:pk>/status/", export_views.export_status, name="export_status"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("new/", views.member_add, name="add"),
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/reveal/", views.member_reveal, name="reveal"),

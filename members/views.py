@@ -5,21 +5,19 @@ history, proxy and server logs): the filter form is posted, kept in the session,
 and the list URL carries only the paging cursor.
 """
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import FileResponse, Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members import exports, selectors, services
+from members import export_jobs, selectors, services
 from members.forms import FilterForm, MemberEventForm, MemberForm
 from members.models import Member
-from members.view_helpers import int_or_none, require_editor, subtree_unions
+from members.view_helpers import int_or_none, require_editor
+from registry import codes
 from registry.validators import Problem
 from unions import audit
 from unions.access import (
@@ -41,25 +39,43 @@ def _member(request, pk) -> Member:
 # ---- list, search, export ------------------------------------------------------
 
 
-def _current_filter(request, unions: list) -> selectors.MemberFilter:
-    """The filter kept in the session, re-checked against the user's scope."""
+def _current_filter(request) -> selectors.MemberFilter:
+    """The filter kept in the session, its union re-checked against the user's scope
+    (one query: the scope is never loaded whole)."""
     saved = dict(request.session.get(FILTER_SESSION_KEY) or {})
     union_pk = saved.pop("union", None)
-    union = next((u for u in unions if u.pk == union_pk), None)
+    union = unions_for(request.user).filter(pk=union_pk).first() if union_pk else None
     known = selectors.MemberFilter.__dataclass_fields__
     return selectors.MemberFilter(union=union, **{k: v for k, v in saved.items() if k in known})
 
 
 def _save_filter(request, cleaned: dict) -> None:
-    saved = {k: (v or "") for k, v in cleaned.items() if k not in ("union", "include_sub")}
+    saved = {
+        k: (v or "") for k, v in cleaned.items() if k not in ("union", "union_name", "include_sub")
+    }
     saved["include_sub"] = bool(cleaned.get("include_sub"))
     saved["union"] = cleaned["union"].pk if cleaned.get("union") else None
     request.session[FILTER_SESSION_KEY] = saved
 
 
+def _paging(request) -> tuple[int | None, int | None]:
+    """The keyset cursor; junk (?after=abc, a number beyond 64 bits) reads as page one."""
+    after, before = request.GET.get("after"), request.GET.get("before")
+    after_pk, before_pk = int_or_none(after), int_or_none(before)
+    if (after is not None and after_pk is None) or (before is not None and before_pk is None):
+        messages.warning(request, _("翻页参数无效，已显示第一页。"))
+    return after_pk, before_pk
+
+
+# Labels read once per request: get_FOO_display() translates every choice of the field
+# again for each row (a third of a 50-row page's time).
+def _labels(choices) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
 @login_required
 def member_list(request):
-    unions = subtree_unions(request)
+    unions = unions_for(request.user)
     if request.method == "POST":
         if "reset" in request.POST:
             request.session.pop(FILTER_SESSION_KEY, None)
@@ -68,43 +84,54 @@ def member_list(request):
         if form.is_valid():
             _save_filter(request, form.cleaned_data)
             return redirect("members:list")
+        member_filter = _current_filter(request)
     else:
-        union_pk = int_or_none(request.GET.get("union"))
+        union_pk = request.GET.get("union")
         if union_pk is not None:
             # A link from another page ("this union's members"): start a fresh filter.
-            if union_pk not in {u.pk for u in unions}:
+            pk = int_or_none(union_pk)
+            union = unions.filter(pk=pk).first() if pk else None
+            if union is None:
                 raise Http404
-            request.session[FILTER_SESSION_KEY] = {"union": union_pk, "include_sub": True}
+            request.session[FILTER_SESSION_KEY] = {"union": union.pk, "include_sub": True}
             return redirect("members:list")
-        member_filter = _current_filter(request, unions)
-        initial = {**member_filter.__dict__, "union": getattr(member_filter.union, "pk", "")}
+        member_filter = _current_filter(request)
+        initial = {
+            **member_filter.__dict__,
+            "union": getattr(member_filter.union, "pk", ""),
+            "union_name": getattr(member_filter.union, "name", ""),
+        }
         form = FilterForm(initial=initial, unions=unions)
 
-    member_filter = _current_filter(request, unions)
-    scoped = selectors.members_for(request.user)
+    root = user_root(request.user)
+    scoped = selectors.members_in(root)
+    after, before = _paging(request)
     context = {"form": form, "filter": member_filter}
+    counts = selectors.ListCounts({})
     try:
-        base = member_filter.apply(scoped, with_status=False)
         filtered = member_filter.apply(scoped)
-        page = selectors.keyset_page(
-            filtered.select_related("union"),
-            after=int_or_none(request.GET.get("after")),
-            before=int_or_none(request.GET.get("before")),
-        )
-        by_status = selectors.status_counts(base)
+        page = selectors.keyset_page(filtered.select_related("union"), after=after, before=before)
+        counts = selectors.list_counts(root, member_filter, scoped)
     except selectors.SearchTooShort:
         messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
         page = selectors.Page(rows=[], next_after=None, prev_before=None)
-        by_status = {}
+    status_label, gender_label = _labels(Member.Status.choices), _labels(codes.GENDER.choices)
+    for member in page.rows:
+        member.status_label = status_label.get(member.status, member.status)
+        member.gender_label = gender_label.get(member.gender, "")
+    by_status = counts.by_status
     total = (
         by_status.get(member_filter.status, 0) if member_filter.status else sum(by_status.values())
     )
     context.update(
         page=page,
+        paged=after is not None or before is not None,
         total=total,
+        total_capped=counts.capped,
+        count_cap=selectors.COUNT_CAP,
         status_counts=[
-            (value, label, by_status.get(value, 0))
-            for value, label in Member.Status.choices
+            (value, status_label[value], by_status.get(value, 0))
+            for value, _label in Member.Status.choices
             if by_status.get(value)
         ],
         can_edit=can_edit_members(request.user),
@@ -112,29 +139,31 @@ def member_list(request):
             form[name]
             for name in ("status", "gender", "political_status", "new_employment_form", "education")
         ],
+        running_export=export_jobs.running_for(request.user),
     )
     return render(request, "members/member_list.html", context)
 
 
 @login_required
-def member_export(request):
-    """The current filter as xlsx (members.exports: 查看 gets IDs and phones masked)."""
-    member_filter = _current_filter(request, subtree_unions(request))
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    try:
-        exports.export(out, user=request.user, member_filter=member_filter, request=request)
-    except selectors.SearchTooShort:
-        out.close()
-        messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
-        return redirect("members:list")
-    except exports.ExportTooLarge as too_large:
-        out.close()
-        messages.error(request, too_large.message)
-        return redirect("members:list")
-    out.seek(0)
-    root = member_filter.union or user_root(request.user)
-    filename = f"会员名单-{root.name}-{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=filename)
+def union_suggest(request):
+    """The union box's suggestions: unions of the user's scope whose name contains the
+    typed text (or whose code starts with it), at most 20, as JSON."""
+    # PostgreSQL refuses a NUL byte in text: drop it (and anything past 100 characters).
+    text = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
+    unions = selectors.suggest_unions(unions_for(request.user), text)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": u.pk,
+                    "name": u.name,
+                    "parent": u.parent.name if u.parent_id and u.level > 0 else "",
+                }
+                for u in unions
+            ]
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 # ---- one member ----------------------------------------------------------------

@@ -252,9 +252,17 @@ CELERY_BEAT_SCHEDULE["progress.control_points_at_deadline"] = {
     "schedule": crontab(hour=envint("SNAPSHOT_HOUR", 23), minute=55),
 }
 
-# Member register: the largest member list one web request exports (about 20,000 rows
-# a second); a bigger selection is narrowed by union or other filters first.
+# Member register: the largest member list one export holds; a bigger selection is
+# narrowed by union or other filters first. Exports run on the worker (members.tasks);
+# the file is kept MEMBER_EXPORT_KEEP_HOURS for its owner to download, then deleted; a
+# job whose worker has been silent MEMBER_EXPORT_STALL_MINUTES is failed by the sweep.
 MEMBER_EXPORT_MAX_ROWS = envint("MEMBER_EXPORT_MAX_ROWS", 100_000)
+MEMBER_EXPORT_KEEP_HOURS = envint("MEMBER_EXPORT_KEEP_HOURS", 24)
+MEMBER_EXPORT_STALL_MINUTES = envint("MEMBER_EXPORT_STALL_MINUTES", 5)
+CELERY_BEAT_SCHEDULE["members-sweep-exports"] = {
+    "task": "members.tasks.sweep_exports",
+    "schedule": 5 * 60,
+}
 
 # Accounts (issue 3): the length rule with a Chinese message (Django's zh-hans catalogue
 # has none for it); the same limit as above.

@@ -172,3 +172,25 @@ def celery_eager():
     app.conf.task_eager_propagates = True
     yield app
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def exports_run_in_place(request, monkeypatch, settings, tmp_path):
+    """A member export started in a test runs at once, inside the request that starts it,
+    instead of on a worker; its file goes to a fresh media directory. Tests marked
+    `worker` keep the real queue."""
+    if request.node.get_closest_marker("worker"):
+        return
+    from members import export_jobs
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    real_start = export_jobs.start
+
+    def start_and_run(**kwargs):
+        job = real_start(**kwargs)
+        export_jobs.run(job.pk)
+        job.refresh_from_db()
+        return job
+
+    monkeypatch.setattr(export_jobs, "start", start_and_run)
+    monkeypatch.setattr(export_jobs, "enqueue", lambda job_id: None)

@@ -181,6 +181,7 @@ class AuditEntry(models.Model):
         TRANSFER_ACCEPTED = "transfer_accepted", _("转会接收")
         TRANSFER_REFUSED = "transfer_refused", _("转会退回")
         EXPORT = "export", _("导出")
+        EXPORT_DOWNLOADED = "export_downloaded", _("下载导出文件")
         IMPORT_COMMITTED = "import_committed", _("导入入库")
         FILE_DOWNLOADED = "file_downloaded", _("下载上传文件")
         # the members' self-service (selfservice/)

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from imports.models import ImportJob
 from members.models import Member
 from tests.authz import ALL_ROLES, EDITORS, Rule
+from tests.exporting import follow_export
 from unions.models import AuditEntry, Union
 
 UPLOAD_NAME = "矩阵上传.xlsx"
@@ -101,19 +102,20 @@ def job_created_inside_only(world, union, response):
 
 def export_of(world, union):
     world.make_member(union, name="矩阵导出会员")
-    return {"union": union.pk, "scope": "subtree", "status": "", "q": ""}
+    return {"union": union.pk, "scope": "subtree", "status": "", "q": "", "format": "xlsx"}
 
 
 @for_accounts
 def export_inside_only(world, union, response):
-    """Inside: the workbook holds the union's member (查看: ID and phone masked);
-    outside: the form comes back."""
+    """Inside: a background export starts (302 to its job page) and its file holds the
+    union's member (查看: ID and phone masked); outside: the form comes back."""
     county = Union.objects.get(pk=world.tree["county"].pk)
     inside = union.is_descendant_of(county, include_self=True)
-    assert response.streaming == inside
+    assert (response.status_code == 302) == inside
     if inside:
+        content, _text = follow_export(response.client, response)
         sheet_cells = set()
-        book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+        book = openpyxl.load_workbook(io.BytesIO(content))
         for sheet in book.worksheets:
             sheet_cells |= {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
         assert "矩阵导出会员" in sheet_cells
@@ -177,6 +179,7 @@ RULES = {
         roles=ALL_ROLES,
         method="POST",
         data=export_of,
+        ok=302,  # to the export's job page
         outside=200,  # the form comes back: "选择一个有效的选项"
         after=export_inside_only,
     ),

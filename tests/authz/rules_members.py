@@ -8,10 +8,11 @@ import openpyxl
 from django.urls import reverse
 
 from members.forms import MemberForm
-from members.models import Member, MembershipEvent, TransferRequest
+from members.models import ExportJob, Member, MembershipEvent, TransferRequest
 from members.synthetic import id_number
 from registry import codes
 from tests.authz import ALL_ROLES, EDITORS, Rule
+from tests.exporting import follow_export
 from unions.models import AuditEntry, Union
 
 MATRIX_NAME = "矩阵会员"
@@ -65,13 +66,15 @@ def list_shows_member_inside(world, union, response):
 
 @for_accounts
 def export_holds_member_inside(world, union, response):
-    """The workbook (not checked by the leak test: it streams) holds the subtree only;
-    查看 gets IDs masked, editors in full."""
-    if response.status_code != 200:
-        return
-    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
-    cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
+    """The export starts (302 to its job page, or back to the list when there is nothing
+    to export); the file holds the subtree only; 查看 gets IDs masked, editors in full."""
+    content, _text = follow_export(response.client, response)
     member = Member.objects.get(name=MATRIX_NAME)
+    if content is None:
+        assert position_of(world, union) == "outside"
+        return
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
     assert not cells & set(world.forbidden_text), "export holds the sibling's data"
     if position_of(world, union) == "outside":
         assert member.name not in cells and member.id_number not in cells
@@ -81,6 +84,26 @@ def export_holds_member_inside(world, union, response):
         assert member.id_number not in cells and member.masked_id in cells
     else:
         assert member.id_number in cells
+
+
+def someone_elses_export(world, union):
+    """A finished export of `union` belonging to another account there: only the account
+    that asked may see a job or fetch its file, so every visitor gets 404."""
+    owner = world.make_user(union, role="admin")
+    job = ExportJob.objects.create(
+        user=owner, union=union, summary=union.name, state=ExportJob.State.DONE, rows_done=1
+    )
+    return {"pk": job.pk}
+
+
+def suggest_query(world, union):
+    return {"q": union.name}
+
+
+@for_accounts
+def suggests_inside_only(world, union, response):
+    names = [u["name"] for u in response.json()["results"]]
+    assert (union.name in names) == (position_of(world, union) == "inside")
 
 
 # ---- one member --------------------------------------------------------------------
@@ -228,12 +251,22 @@ RULES = {
         ok=302,
         after=list_shows_member_inside,
     ),
-    # Always 200 (the whole subtree); the workbook is checked cell by cell.
+    # A POST that starts a background export of the whole subtree: always 302; the file
+    # is fetched and checked cell by cell.
     "members:export": Rule(
         roles=ALL_ROLES,
+        method="POST",
         target=member_somewhere,
-        outside=200,
+        ok=302,
+        outside=302,
         after=export_holds_member_inside,
+    ),
+    "members:export_job": Rule(roles=ALL_ROLES, target=someone_elses_export, ok=404),
+    "members:export_status": Rule(roles=ALL_ROLES, target=someone_elses_export, ok=404),
+    "members:export_download": Rule(roles=ALL_ROLES, target=someone_elses_export, ok=404),
+    # The union box's suggestions: 200 everywhere, unions of the subtree only.
+    "members:union_suggest": Rule(
+        roles=ALL_ROLES, query=suggest_query, outside=200, after=suggests_inside_only
     ),
     "members:add": Rule(
         roles=EDITORS,

@@ -226,3 +226,35 @@ def test_adding_a_member_registered_elsewhere_offers_a_claim(
     transfer = TransferRequest.objects.get()
     assert (transfer.from_union, transfer.to_union) == (tree["sibling_base"], tree["base"])
     assert Member.objects.count() == 1
+
+
+def test_officer_picks_a_union_from_suggestions_and_exports_the_list(
+    page, login, tree, make_user, make_member, transactional_db, tmp_path
+):
+    from openpyxl import load_workbook
+
+    make_member(tree["school"], name="李老师")
+    make_member(tree["base"], name="王司机")
+    make_user(tree["county"], User.Role.ADMIN, username="county_officer")
+    login("county_officer", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/members/")
+
+    page.get_by_label("工会", exact=True).fill("一中")
+    page.get_by_role("option", name=tree["school"].name).click()
+    page.get_by_role("button", name="查找").click()
+
+    table = page.get_by_test_id("member-table")
+    expect(table).to_contain_text("李老师")
+    expect(table).not_to_contain_text("王司机")
+    expect(page.get_by_label("工会", exact=True)).to_have_value(tree["school"].name)
+
+    page.get_by_test_id("export-form").get_by_role("button", name="导出当前结果").click()
+    expect(page.get_by_test_id("export-ready")).to_contain_text("已导出 1 名会员")
+    with page.expect_download() as info:
+        page.get_by_test_id("export-download").click()
+    path = tmp_path / "list.xlsx"
+    info.value.save_as(path)
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert [dict(zip(rows[0], r, strict=False))["姓名"] for r in rows[1:]] == ["李老师"]
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT_DOWNLOADED).count() == 1

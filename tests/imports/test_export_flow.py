@@ -1,24 +1,19 @@
 """The export page: members of a subtree (or a filtered list) as xlsx, audited."""
 
-import io
-
 import pytest
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from members.models import Member
+from tests.exporting import follow_export, sheet_rows
 from unions.models import AuditEntry, User
 
 pytestmark = pytest.mark.django_db
 
 
 def export(client, **data):
-    response = client.post(reverse("imports:export"), data)
-    assert response.status_code == 200, response.content[:500]
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
-    rows = list(sheet.iter_rows(values_only=True))
-    header = rows[0]
-    return [dict(zip(header, row, strict=False)) for row in rows[1:]]
+    response = client.post(reverse("imports:export"), {"format": "xlsx", **data})
+    content, text = follow_export(client, response)
+    return sheet_rows(content) if content else []
 
 
 def test_admin_exports_the_subtree_with_full_ids_and_it_is_audited(

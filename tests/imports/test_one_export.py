@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from tests.exporting import follow_export
 from unions.models import AuditEntry, User
 
 pytestmark = pytest.mark.django_db
@@ -26,19 +27,17 @@ def via_export_page(client, user, tree, tmp_path):
     client.force_login(user)
     response = client.post(
         reverse("imports:export"),
-        {"union": tree["county"].pk, "scope": "subtree", "status": "", "q": ""},
+        {"union": tree["county"].pk, "scope": "subtree", "status": "", "q": "", "format": "xlsx"},
     )
-    if response.streaming:
-        return _cells(b"".join(response.streaming_content)), ""
-    return None, response.content.decode()
+    content, text = follow_export(client, response)
+    return (_cells(content) if content else None), text
 
 
 def via_member_list(client, user, tree, tmp_path):
     client.force_login(user)
-    response = client.get(reverse("members:export"))
-    if response.status_code == 200:
-        return _cells(b"".join(response.streaming_content)), ""
-    return None, client.get(response.url).content.decode()
+    response = client.post(reverse("members:export"), {"format": "xlsx"})
+    content, text = follow_export(client, response)
+    return (_cells(content) if content else None), text
 
 
 def via_command(client, user, tree, tmp_path):
@@ -95,7 +94,7 @@ def test_editor_export_holds_full_values_and_writes_one_audit_entry(
     for entry in (first, second):
         assert entry.actor == editor and entry.union == tree["county"]
         assert entry.object_repr == "会员名单（1人）"
-        assert set(entry.detail) == {"rows", "masked", "filter", "via"}
+        assert set(entry.detail) == {"rows", "masked", "filter", "via", "format"}
         assert (entry.detail["rows"], entry.detail["masked"]) == (1, False)
         assert "桃源县总工会" in entry.detail["filter"]
         assert member.id_number not in str(entry.detail)

@@ -1,12 +1,10 @@
-import io
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from members import services
 from members.models import Member, TransferRequest
+from tests.exporting import follow_export, sheet_cells
 from unions.models import AuditEntry, User
 
 MEMBER_VIEWS_GET = ["members:detail", "members:edit", "members:event"]
@@ -36,9 +34,9 @@ def test_sibling_member_cannot_be_revealed_or_exported(client, tree, county_admi
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.ID_REVEALED).exists()
 
     assert client.get(reverse("members:list") + f"?union={tree['sibling'].pk}").status_code == 404
-    export = client.get(reverse("members:export"))
-    cells = _cells(export)
-    assert sibling_member.name not in cells
+    content, text = follow_export(client, client.post(reverse("members:export")))
+    assert sibling_member.name not in text
+    assert content is None or sibling_member.name not in sheet_cells(content)
 
 
 def test_sibling_union_is_404_on_review_pages(client, tree, county_admin):
@@ -145,15 +143,13 @@ def test_viewer_reads_masked_data_only(client, tree, make_user, make_member):
     assert client.get(reverse("members:edit", args=[member.pk])).status_code == 403
     assert client.get(reverse("members:add")).status_code == 403
     assert client.post(reverse("members:event", args=[member.pk]), {}).status_code == 403
-    cells = _cells(client.get(reverse("members:export")))
+    cells = _cells(client, client.post(reverse("members:export")))
     assert member.masked_id in cells and member.id_number not in cells
 
 
-def _cells(response) -> list:
-    assert response.status_code == 200
-    content = b"".join(response.streaming_content)
-    sheet = load_workbook(io.BytesIO(content)).active
-    return [c for row in sheet.iter_rows(values_only=True) for c in row]
+def _cells(client, response) -> list:
+    content, _text = follow_export(client, response)
+    return sheet_cells(content)
 
 
 def test_export_follows_the_current_filter_and_is_audited(client, tree, county_admin, make_member):
@@ -162,10 +158,15 @@ def test_export_follows_the_current_filter_and_is_audited(client, tree, county_a
     client.force_login(county_admin)
     client.post(
         reverse("members:list"),
-        {"q": keep.id_number, "union": tree["town"].pk, "include_sub": "on"},
+        {
+            "q": keep.id_number,
+            "union": tree["town"].pk,
+            "union_name": tree["town"].name,
+            "include_sub": "on",
+        },
     )
 
-    cells = _cells(client.get(reverse("members:export")))
+    cells = _cells(client, client.post(reverse("members:export")))
 
     assert "王小明" in cells and "李四" not in cells
     assert keep.id_number in cells
@@ -357,7 +358,7 @@ def test_export_above_the_limit_asks_to_narrow_the_filter(
     for _ in range(3):
         make_member(tree["base"])
     client.force_login(county_admin)
-    response = client.get(reverse("members:export"), follow=True)
+    response = client.post(reverse("members:export"), follow=True)
     assert "超过单次导出上限 2 人" in response.content.decode()
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
 

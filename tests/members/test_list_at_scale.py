@@ -1,0 +1,143 @@
+"""The member list at province scale (issue 12, item 2) and its bad input: the union box
+(suggestions, typed names without JavaScript), counts from the tallies, phone suffixes,
+pages past the end, junk cursors, one-character searches."""
+
+import pytest
+from django.urls import reverse
+
+from members import selectors
+from members.models import Member
+from unions.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def list_page(client, **data):
+    client.post(reverse("members:list"), {"include_sub": "on", **data})
+    return client.get(reverse("members:list"))
+
+
+def test_the_union_filter_is_typed_not_a_list_of_every_union(client, tree, county_admin):
+    client.force_login(county_admin)
+    html = client.get(reverse("members:list")).content.decode()
+    assert 'name="union_name"' in html and "union-suggest.js" in html
+    assert tree["school"].name not in html  # no <option> per union
+
+
+def test_suggestions_are_unions_of_the_scope_only(client, tree, county_admin):
+    client.force_login(county_admin)
+    url = reverse("members:union_suggest")
+
+    names = [u["name"] for u in client.get(url, {"q": "工会"}).json()["results"]]
+
+    assert tree["school"].name in names and tree["base"].name in names
+    assert tree["sibling_base"].name not in names and tree["city"].name not in names
+    assert client.get(url, {"q": ""}).json() == {"results": []}
+    by_code = client.get(url, {"q": tree["school"].system_code[:10]}).json()["results"]
+    assert [u["name"] for u in by_code] == [tree["school"].name]
+
+
+def test_a_typed_union_name_works_without_javascript(client, tree, county_admin, make_member):
+    make_member(tree["school"], name="李老师")
+    make_member(tree["base"], name="王司机")
+    client.force_login(county_admin)
+
+    html = list_page(client, union_name="一中").content.decode()  # a unique part of a name
+    assert "李老师" in html and "王司机" not in html
+
+    response = client.post(reverse("members:list"), {"union_name": "工会"})
+    assert "有多个工会名称包含“工会”" in response.content.decode()
+    response = client.post(reverse("members:list"), {"union_name": "鼎城医院工会"})
+    assert "本级及下级工会中没有名称包含“鼎城医院工会”的工会" in response.content.decode()
+
+
+def test_a_chosen_suggestion_outside_the_scope_is_not_trusted(
+    client, tree, county_admin, make_member
+):
+    make_member(tree["sibling_base"], name="外人")
+    client.force_login(county_admin)
+    html = list_page(
+        client, union=tree["sibling_base"].pk, union_name=tree["sibling_base"].name
+    ).content.decode()
+    assert "外人" not in html
+
+
+def test_counts_by_status_come_from_the_tallies(
+    client, tree, county_admin, make_member, django_assert_num_queries
+):
+    make_member(tree["school"])
+    make_member(tree["group"])
+    make_member(tree["group"], status=Member.Status.RETIRED)
+    make_member(tree["sibling_base"])
+    client.force_login(county_admin)
+
+    response = list_page(client, union_name=tree["town"].name)
+
+    assert response.context["total"] == 2
+    assert [(label, n) for _v, label, n in response.context["status_counts"]] == [
+        ("在册", 1),
+        ("已退休", 1),
+    ]
+    assert list_page(client).context["total"] == 3
+
+
+def test_other_filters_count_at_most_a_cap_and_say_so(
+    client, tree, county_admin, make_member, monkeypatch
+):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_member(tree["school"], male=False)
+    client.force_login(county_admin)
+
+    response = list_page(client, gender="2")
+
+    assert response.context["total_capped"] is True
+    assert "超过 2 人" in response.content.decode()
+
+
+def test_the_last_four_digits_of_a_phone_find_the_member(client, tree, county_admin, make_member):
+    member = make_member(tree["school"], name="手机尾号", mobile="13912348765")
+    make_member(tree["school"], name="别人")
+    client.force_login(county_admin)
+    html = list_page(client, q="8765").content.decode()
+    assert "手机尾号" in html and "别人" not in html
+    assert Member.objects.get(pk=member.pk).mobile_last4 == "8765"
+
+
+def test_a_page_past_the_end_and_junk_cursors_answer_in_chinese(
+    client, tree, county_admin, make_member
+):
+    make_member(tree["school"])
+    client.force_login(county_admin)
+    url = reverse("members:list")
+
+    past = client.get(url + "?after=1")
+    assert past.status_code == 200
+    assert "这一页没有会员了" in past.content.decode() and "回到第一页" in past.content.decode()
+    for junk in ("?after=abc", "?before=1e5", "?after=99999999999999999999999", "?after="):
+        response = client.get(url + junk)
+        assert response.status_code == 200
+        assert "翻页参数无效，已显示第一页" in response.content.decode()
+    assert client.get(url + "?union=abc").status_code == 404
+
+
+@pytest.mark.parametrize("q", ["1", "12", "123", "１２"])
+def test_one_to_three_digits_are_refused_in_chinese(client, tree, county_admin, q):
+    client.force_login(county_admin)
+    response = client.post(reverse("members:list"), {"q": q})
+    assert response.status_code == 200
+    assert "请至少输入后4位数字" in response.content.decode()
+
+
+def test_a_one_character_name_search_is_a_prefix(client, tree, county_admin, make_member):
+    make_member(tree["school"], name="王小明")
+    make_member(tree["school"], name="李四")
+    client.force_login(county_admin)
+    html = list_page(client, q="王").content.decode()
+    assert "王小明" in html and "李四" not in html
+
+
+def test_viewer_sees_the_union_box_and_suggestions_too(client, tree, make_user):
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+    results = client.get(reverse("members:union_suggest"), {"q": "一中"}).json()["results"]
+    assert [u["name"] for u in results] == [tree["school"].name]
