@@ -100,7 +100,8 @@ def test_list_page_queries_do_not_grow_with_members(
     client.force_login(county_admin)
     make_member(tree["base"])
     client.get(reverse("members:list"))  # warm the session
-    with django_assert_num_queries(11) as few:
+    # 12: django-otp reads the admin's verified device on each request (issue 16)
+    with django_assert_num_queries(12) as few:
         client.get(reverse("members:list"))
     for _ in range(60):
         make_member(tree["group"])
