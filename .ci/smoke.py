@@ -52,10 +52,18 @@ def csrf(page):
 
 def hardened(response, what):
     policy = response.getheader("Content-Security-Policy") or ""
-    expect("script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0],
-           f"{what}: Content-Security-Policy without inline script")
-    expect("no-store" in (response.getheader("Cache-Control") or ""), f"{what}: Cache-Control no-store")
-    expect("camera=()" in (response.getheader("Permissions-Policy") or ""), f"{what}: Permissions-Policy")
+    expect(
+        "script-src 'self'" in policy
+        and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0],
+        f"{what}: Content-Security-Policy without inline script",
+    )
+    expect(
+        "no-store" in (response.getheader("Cache-Control") or ""), f"{what}: Cache-Control no-store"
+    )
+    expect(
+        "camera=()" in (response.getheader("Permissions-Policy") or ""),
+        f"{what}: Permissions-Policy",
+    )
     expect("max-age=" in (response.getheader("Strict-Transport-Security") or ""), f"{what}: HSTS")
     expect(response.getheader("X-Content-Type-Options") == "nosniff", f"{what}: nosniff")
 
@@ -64,30 +72,47 @@ response, body = request("GET", "/healthz", proxied=False)
 expect(response.status == 200 and body == "ok", "/healthz answers ok over plain HTTP")
 
 response, _ = request("GET", "/login/", proxied=False)
-expect(response.status == 301 and response.getheader("Location", "").startswith("https://"),
-       "plain HTTP is redirected to HTTPS")
+expect(
+    response.status == 301 and response.getheader("Location", "").startswith("https://"),
+    "plain HTTP is redirected to HTTPS",
+)
 
 response, page = request("GET", "/login/")
 expect(response.status == 200 and "登录工会两库" in page, "the login page renders (DEBUG off)")
 hardened(response, "login page")
-stylesheet = re.search(r'href="(/static/vendor/bootstrap/bootstrap\.[0-9a-f]+\.min\.css)"', page)
+stylesheet = re.search(r'href="(/static/vendor/bootstrap/bootstrap\.min\.[0-9a-f]{12}\.css)"', page)
 expect(stylesheet, "static files are served under hashed names (collectstatic manifest)")
 static, _ = request("GET", stylesheet.group(1))
-expect(static.status == 200 and "max-age" in (static.getheader("Cache-Control") or ""),
-       "WhiteNoise serves the hashed stylesheet with a long cache")
+expect(
+    static.status == 200 and "max-age" in (static.getheader("Cache-Control") or ""),
+    "WhiteNoise serves the hashed stylesheet with a long cache",
+)
 
-response, _ = request("POST", "/login/", {"csrfmiddlewaretoken": csrf(page), "username": "collector",
-                                          "password": "Gonghui@2026", "next": "/members/"})
+response, _ = request(
+    "POST",
+    "/login/",
+    {
+        "csrfmiddlewaretoken": csrf(page),
+        "username": "collector",
+        "password": "Gonghui@2026",
+        "next": "/members/",
+    },
+)
 expect(response.status == 302, f"the demo collector logs in (got {response.status})")
 
 response, _ = request("GET", "/members/")
-expect(response.status == 302 and "/pledge/" in response.getheader("Location", ""),
-       "the member list waits for the confidentiality pledge")
+expect(
+    response.status == 302 and "/pledge/" in response.getheader("Location", ""),
+    "the member list waits for the confidentiality pledge",
+)
 response, page = request("GET", "/pledge/?next=/members/")
 expect(response.status == 200 and "保密承诺书" in page, "the pledge page renders")
-response, _ = request("POST", "/pledge/", {"csrfmiddlewaretoken": csrf(page), "agree": "on",
-                                           "next": "/members/"})
-expect(response.status == 302 and response.getheader("Location") == "/members/", "the pledge is signed")
+response, _ = request(
+    "POST", "/pledge/", {"csrfmiddlewaretoken": csrf(page), "agree": "on", "next": "/members/"}
+)
+expect(
+    response.status == 302 and response.getheader("Location") == "/members/", "the pledge is signed"
+)
 
 response, page = request("GET", "/members/")
 expect(response.status == 200 and 'data-testid="member-table"' in page, "the member list renders")
