@@ -65,9 +65,7 @@ class SessionLifetimeMiddleware:
                     _("登录已满 %(hours)d 小时，请重新登录。")
                     % {"hours": settings.SESSION_ABSOLUTE_HOURS},
                 )
-                return redirect(
-                    f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}"
-                )
+                return redirect(_with_next(reverse("login"), request))
         return self.get_response(request)
 
 
@@ -91,9 +89,11 @@ class SecondFactorMiddleware:
 
             path = request.path
             if mfa.needs_code(user, request.session):
+                request.second_factor_pending = True  # base.html shows no menu meanwhile
                 if path not in {reverse("unions:mfa_verify"), reverse("logout")}:
                     return _redirect_with_next("unions:mfa_verify", request)
             elif mfa.required_for(user) and not user.must_change_password:
+                request.second_factor_pending = True
                 allowed = {
                     reverse("unions:mfa_setup"),
                     reverse("unions:mfa_codes"),
