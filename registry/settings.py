@@ -6,6 +6,7 @@ DEBUG off unless asked for).
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -173,6 +174,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # (role: admin, collector, viewer; level: county = a 地方总工会 or 产业工会, which exist at
 # county level and above; all) or "operator" (platform operators, /ops/).
 MFA_REQUIRED_ROLES = envlist("MFA_REQUIRED_ROLES", ["admin@county", "operator"])
+for _entry in MFA_REQUIRED_ROLES:
+    if _entry != "operator" and not re.fullmatch(
+        r"(admin|collector|viewer)(@(county|all))?", _entry
+    ):
+        raise ImproperlyConfigured(
+            f"MFA_REQUIRED_ROLES: {_entry!r} is not 'operator' or role@level "
+            "(role: admin, collector, viewer; level: county, all)"
+        )
 OTP_TOTP_ISSUER = "工会两库"
 OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_TOTP_THROTTLE_FACTOR = 1

@@ -51,8 +51,18 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Anything the Content-Security-Policy blocks (an inline script or handler left in a
+    # template, a resource from elsewhere) is reported on the console: fail on it.
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not refused, refused
 
 
 def totp_code(key: bytes, *, after_step: int = -1) -> tuple[str, int]:
