@@ -93,7 +93,7 @@ def mfa_setup(request):
         "registration/mfa_setup.html",
         {
             "form": form,
-            "qr_svg": mark_safe(qr.svg_inline(scale=5, title=_("扫码添加"))),  # noqa: S308
+            "qr_svg": mark_safe(qr.svg_inline(omitsize=True, title=_("扫码添加"))),  # noqa: S308
             "secret": b32encode(device.bin_key).decode(),
             "required": mfa.required_for(user),
             "next": _next_url(request),
