@@ -69,6 +69,10 @@ def mfa_overview(request):
 def mfa_setup(request):
     user = request.user
     if mfa.is_enrolled(user):
+        if not _is_verified(request):  # enrolled from another session meanwhile
+            request.session[mfa.ENROLLED_AT_LOGIN_KEY] = True
+            query = urlencode({"next": _next_url(request)})
+            return redirect(f"{reverse('unions:mfa_verify')}?{query}")
         return redirect("unions:mfa_overview")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:

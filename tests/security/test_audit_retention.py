@@ -126,3 +126,20 @@ def test_the_export_needs_a_period(client, county_admin):
     response = client.get(reverse("unions:audit_export"), follow=True)
     assert "须填写起始日期和截止日期" in response.content.decode()
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.AUDIT_EXPORTED).exists()
+
+
+def test_the_daily_task_and_the_command_purge_the_same_way(db, settings):
+    from django.core.management import call_command
+
+    from unions.tasks import purge_expired_audit
+
+    assert settings.CELERY_BEAT_SCHEDULE["unions-purge-audit"]["task"] == (
+        "unions.tasks.purge_expired_audit"
+    )
+    entry(500)
+    assert purge_expired_audit.apply().get()["audit"] == 1
+    entry(500)
+    out = io.StringIO()
+    call_command("purge_audit", stdout=out)
+    assert "删除审计日志 1 条" in out.getvalue()
+    assert not AuditEntry.objects.filter(at__lt=timezone.now() - 400 * DAY).exists()

@@ -223,3 +223,14 @@ def test_an_initial_password_is_changed_before_enrolment(tree, make_user):
         },
     )
     assert browser.get(reverse("home"))["Location"].startswith(reverse("unions:mfa_setup"))
+
+
+def test_a_session_that_began_before_enrolment_elsewhere_is_asked_for_the_code(tree, make_user):
+    admin = make_user(tree["county"], User.Role.ADMIN, username="county_admin")
+    first = log_in("county_admin")  # not enrolled yet: sent to the enrolment page
+    assert first.get(reverse("home"))["Location"].startswith(reverse("unions:mfa_setup"))
+    TOTPDevice.objects.create(user=admin, name="phone", confirmed=True)  # enrolled elsewhere
+
+    response = first.get(reverse("home"), follow=True)
+
+    assert response.request["PATH_INFO"] == reverse("unions:mfa_verify")
