@@ -6,6 +6,7 @@ DEBUG off unless asked for).
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "mptt",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "unions",
     "members",
     "progress",
@@ -81,14 +86,24 @@ MIDDLEWARE = [
     "registry.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their long cache; every other response is
+    # no-store and carries the CSP and Permissions-Policy.
+    "registry.headers.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The gates, in this order (unions/middleware.py): absolute session lifetime,
+    # second factor, initial password, confidentiality pledge.
+    "unions.middleware.SessionLifetimeMiddleware",
+    "unions.middleware.SecondFactorMiddleware",
     "unions.middleware.PasswordChangeRequiredMiddleware",
+    "unions.middleware.PledgeGateMiddleware",
     "registry.errors.MethodNotAllowedPageMiddleware",
     # AxesMiddleware must be last: it turns lockouts into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -150,14 +165,43 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after SESSION_IDLE_MINUTES without a request.
+# Sessions end after SESSION_IDLE_MINUTES without a request, and SESSION_ABSOLUTE_HOURS
+# after the login however busy (unions.middleware.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_MINUTES", 30) * 60
+SESSION_ABSOLUTE_HOURS = envint("SESSION_ABSOLUTE_HOURS", 12)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+# Two-factor authentication (unions/mfa.py): who must use it. Entries are role@level
+# (role: admin, collector, viewer; level: county = a 地方总工会 or 产业工会, which exist at
+# county level and above; all) or "operator" (platform operators, /ops/).
+MFA_REQUIRED_ROLES = envlist("MFA_REQUIRED_ROLES", ["admin@county", "operator"])
+for _entry in MFA_REQUIRED_ROLES:
+    if _entry != "operator" and not re.fullmatch(
+        r"(admin|collector|viewer)(@(county|all))?", _entry
+    ):
+        raise ImproperlyConfigured(
+            f"MFA_REQUIRED_ROLES: {_entry!r} is not 'operator' or role@level "
+            "(role: admin, collector, viewer; level: county, all)"
+        )
+OTP_TOTP_ISSUER = "工会两库"
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# The confidentiality pledge (unions/pledge.py) gates every page of these URL namespaces.
+PLEDGE_NAMESPACES = envlist("PLEDGE_NAMESPACES", ["members", "imports"])
+
+# Lockout that fits offices (unions/lockout.py, docs/security.md): an account at one
+# address, an account from anywhere, and an address alone only when it sprays many accounts.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)  # one account from one address
+AXES_ACCOUNT_FAILURE_LIMIT = envint("AXES_ACCOUNT_FAILURE_LIMIT", 10)  # one account, any address
+AXES_SPRAY_FAILURE_LIMIT = envint("AXES_SPRAY_FAILURE_LIMIT", 30)  # one address, any accounts
+AXES_SPRAY_WINDOW_MINUTES = envint("AXES_SPRAY_WINDOW_MINUTES", 10)
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 30) / 60
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
+AXES_HANDLER = "unions.lockout.OfficeLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "unions.lockout.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the spraying rule counts them
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = envbool("AXES_VERBOSE", False)  # lockouts are in the audit log already
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -232,13 +276,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 MEMBER_REQUIRED_FIELDS = envlist("MEMBER_REQUIRED_FIELDS", ["name", "id_number", "mobile"])
 ALLOW_LANDLINE = envbool("ALLOW_LANDLINE", False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-}
-
 # Progress (issue 6): a daily snapshot of every union's members for trend lines.
 from celery.schedules import crontab  # noqa: E402
 
@@ -308,3 +345,57 @@ SMS_PER_IP_PER_HOUR = envint("SMS_PER_IP_PER_HOUR", 50)
 PUBLIC_FORMS_PER_IP_PER_HOUR = envint("PUBLIC_FORMS_PER_IP_PER_HOUR", 150)
 # How long a verified phone lets the member see their record and card.
 SELF_SERVICE_SESSION_MINUTES = envint("SELF_SERVICE_SESSION_MINUTES", 15)
+
+# Content-Security-Policy (django-csp; Django 5.2 has none of its own): scripts and
+# styles only from this site, no inline script anywhere. Inline style *attributes*
+# (widths of progress bars, chart heights) stay allowed: they cannot run code.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
+
+# Audit retention (等保: at least 180 days). Nothing deletes younger entries; a purge
+# (manage.py purge_audit, the daily beat task) removes only entries older than this.
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 365)
+if AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 180 (等级保护).")
+AUDIT_EXPORT_MAX_ROWS = envint("AUDIT_EXPORT_MAX_ROWS", 200_000)
+CELERY_BEAT_SCHEDULE["unions-purge-audit"] = {
+    "task": "unions.tasks.purge_expired_audit",
+    "schedule": crontab(hour=3, minute=30),
+}
+
+# No personal data in logs: every handler masks ID-number-like and mobile-like strings
+# (registry/logfilter.py), in the web process and in Celery (registry/celery.py).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "registry.logfilter.PersonalDataFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["personal_data"]},
+    },
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    # Django's own loggers get the same (filtered) handler instead of its defaults:
+    # django.server prints request paths, and a search path can hold a phone number.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}

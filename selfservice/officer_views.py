@@ -25,9 +25,16 @@ from unions.access import (
     unions_for,
     user_root,
 )
+from unions.middleware import pledge_required
 from unions.models import AuditEntry
 
-editor_required = permission_required(can_edit_members)
+
+def editor_required(view):
+    """管理员 and 采集员 of the union, having signed the confidentiality pledge (applicants'
+    ID numbers and phones are on these pages)."""
+    return pledge_required(permission_required(can_edit_members)(view))
+
+
 account_required = permission_required(lambda user: user_root(user) is not None)
 
 # How many levels below the own union the links page lists (deeper unions: their page).

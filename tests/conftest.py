@@ -15,6 +15,7 @@ import itertools
 
 import pytest
 from django.db.models import Max
+from django.test import Client
 
 from members import tallies
 from members.models import Member
@@ -194,3 +195,60 @@ def exports_run_in_place(request, monkeypatch, settings, tmp_path):
 
     monkeypatch.setattr(export_jobs, "start", start_and_run)
     monkeypatch.setattr(export_jobs, "enqueue", lambda job_id: None)
+
+
+# ---- onboarded accounts ----------------------------------------------------------------
+#
+# A real account reaches member pages after its second factor (if it must have one) and
+# the confidentiality pledge. Most tests are about something else, so `client.force_login`
+# logs in an *onboarded* account: it signs the current pledge and the session counts as
+# verified by a second factor. Tests of the gates themselves use
+# `force_login(user, second_factor=False, pledge=False)`, a plain `django.test.Client`, or the login form.
+
+
+def sign_pledge(user) -> None:
+    """The account has signed the current pledge (no audit entry: set-up, not an act)."""
+    from unions import pledge
+    from unions.models import PledgeAcceptance
+
+    PledgeAcceptance.objects.get_or_create(user=user, version=pledge.current())
+
+
+def confirmed_totp(user):
+    """The account's confirmed TOTP device, made if it has none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="测试", confirmed=True)
+
+
+class OnboardedClient(Client):
+    def force_login(self, user, backend=None, *, second_factor=True, pledge=True):
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from unions import mfa
+
+        if pledge:
+            sign_pledge(user)
+        super().force_login(user, backend)
+        if second_factor and (mfa.required_for(user) or mfa.is_enrolled(user)):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = confirmed_totp(user).persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client():
+    return OnboardedClient()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pledge_cache():
+    """The current pledge version is cached per process; each test's database starts anew."""
+    from django.core.cache import cache
+
+    from unions import pledge
+
+    cache.delete(pledge.CACHE_KEY)
+    yield
+    cache.delete(pledge.CACHE_KEY)

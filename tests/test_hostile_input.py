@@ -9,7 +9,6 @@ nothing outside the admin's subtree changes."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -19,6 +18,7 @@ from tests.authz import collect_rules
 from tests.authz.conftest import World
 from tests.authz.rules_imports import sheet_bytes
 from tests.authz.test_matrix import project_urls
+from tests.conftest import OnboardedClient
 from unions.models import Union, User
 
 RULES = collect_rules()
@@ -149,7 +149,7 @@ def test_hostile_input_never_crashes(world, settings, name):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # resets
     rule = RULES[name]
     union = world.union("own")
-    client = Client(raise_request_exception=False)
+    client = OnboardedClient(raise_request_exception=False)  # second factor, pledge
     client.force_login(world.visitor("admin"))
     params = rule.target(world, union) if rule.target else {}
     url = reverse(name, **({"kwargs": params} if isinstance(params, dict) else {"args": params}))
@@ -219,7 +219,7 @@ def upload_targets(world):
 
 @pytest.mark.parametrize("content", ["empty", "sheet", "junk"])
 def test_upload_names_and_empty_files_give_a_chinese_answer(world, content):
-    client = Client(raise_request_exception=False)
+    client = OnboardedClient(raise_request_exception=False)  # second factor, pledge
     client.force_login(world.visitor("admin"))
     payload = {"empty": b"", "sheet": sheet_bytes(), "junk": b"\x00\xff" * 64}[content]
     problems = []

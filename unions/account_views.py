@@ -3,10 +3,11 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from unions import services
+from unions import lockout, mfa, pledge, services
 from unions.access import accounts_for, admin_required, audit_for, get_in_scope
 from unions.forms import AccountFilterForm, AccountForm
 from unions.selectors import account_history, filter_accounts
@@ -26,12 +27,14 @@ def account_list(request):
     form = AccountFilterForm(request.GET or None, actor=request.user)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     accounts = filter_accounts(
-        accounts_for(request.user),
+        pledge.with_signed_flag(accounts_for(request.user)),
         q=filters.get("q", ""),
         union=filters.get("union"),
         role=filters.get("role", ""),
         active=filters.get("active", ""),
     )
+    if filters.get("pledge") == "unsigned":
+        accounts = accounts.filter(signed_pledge=False)
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -65,7 +68,46 @@ def account_create(request):
 def account_detail(request, pk):
     account = get_in_scope(accounts_for(request.user).select_related("union", "created_by"), pk=pk)
     history = account_history(audit_for(request.user), account)[:30]
-    return render(request, "accounts/account_detail.html", {"account": account, "history": history})
+    locks = [
+        {"rule": lock.rule, "until": timezone.localtime(lock.until), "ip": lock.ip_address}
+        for lock in lockout.account_locks(account.username)
+    ]
+    return render(
+        request,
+        "accounts/account_detail.html",
+        {
+            "account": account,
+            "history": history,
+            "locks": locks,
+            "mfa_enrolled": mfa.is_enrolled(account),
+            "mfa_required": mfa.required_for(account),
+            "pledge_signed": pledge.has_signed_current(account),
+        },
+    )
+
+
+@require_POST
+@admin_required
+def account_unlock(request, pk):
+    account = get_in_scope(accounts_for(request.user), pk=pk)
+    services.unlock_account(actor=request.user, account=account, request=request)
+    messages.success(request, _("账号 %(name)s 已解除锁定。") % {"name": account.username})
+    return redirect("unions:account_detail", pk=account.pk)
+
+
+@require_POST
+@admin_required
+def account_mfa_reset(request, pk):
+    account = get_in_scope(accounts_for(request.user), pk=pk)
+    if account.pk == request.user.pk:
+        messages.error(request, _("不能重置自己的双因素认证，请联系上级工会的管理员。"))
+        return redirect("unions:account_detail", pk=account.pk)
+    services.reset_second_factor(actor=request.user, account=account, request=request)
+    messages.success(
+        request,
+        _("账号 %(name)s 的双因素认证已重置，下次登录时重新启用。") % {"name": account.username},
+    )
+    return redirect("unions:account_detail", pk=account.pk)
 
 
 @admin_required

@@ -3,8 +3,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from mptt.admin import MPTTModelAdmin
 
-from unions import services
-from unions.models import AuditEntry, Union, Unit, User
+from unions import pledge, services
+from unions.models import AuditEntry, PledgeVersion, Union, Unit, User
 
 
 @admin.register(Union)
@@ -82,6 +82,36 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ("action",)
     search_fields = ("actor_username", "object_repr")
     list_select_related = ("union",)
+
+
+@admin.register(PledgeVersion)
+class PledgeVersionAdmin(admin.ModelAdmin):
+    """保密承诺书: the operator publishes a new version (a copy of the current text to
+    edit); published versions are never changed or deleted, since signatures name them."""
+
+    list_display = ("version", "title", "published_at", "published_by")
+    fields = ("title", "text")
+    readonly_fields = ()
+
+    def get_changeform_initial_data(self, request):
+        current = pledge.current()
+        return {"title": current.title, "text": current.text}
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        published = pledge.publish(
+            title=form.cleaned_data["title"],
+            text=form.cleaned_data["text"],
+            by=request.user,
+            request=request,
+        )
+        obj.pk = published.pk
+        obj.refresh_from_db()
 
 
 def _platform_operators_only(request) -> bool:

@@ -127,6 +127,11 @@ class AccountFilterForm(StyledForm):
     union = forms.Field(label=_("所属工会"), required=False)
     role = forms.ChoiceField(label=_("角色"), required=False)
     active = forms.ChoiceField(label=_("状态"), choices=ACTIVE_CHOICES, required=False)
+    pledge = forms.ChoiceField(
+        label=_("保密承诺书"),
+        choices=[("", _("全部")), ("unsigned", _("未签署当前版本"))],
+        required=False,
+    )
 
     def __init__(self, *args, actor: User, **kwargs):
         super().__init__(*args, **kwargs)

@@ -195,6 +195,16 @@ class AuditEntry(models.Model):
         CORRECTION_REQUESTED = "correction_requested", _("申请更正信息")
         CORRECTION_DECIDED = "correction_decided", _("处理更正申请")
         CARD_CHECKED = "card_checked", _("扫码核验会员卡")
+        ACCOUNT_UNLOCKED = "account_unlocked", _("解除锁定")
+        MFA_ENROLLED = "mfa_enrolled", _("启用双因素认证")
+        MFA_VERIFIED = "mfa_verified", _("双因素认证通过")
+        MFA_FAILED = "mfa_failed", _("双因素认证失败")
+        MFA_CODES_RENEWED = "mfa_codes_renewed", _("重新生成恢复码")
+        MFA_RESET = "mfa_reset", _("重置双因素认证")
+        PLEDGE_PUBLISHED = "pledge_published", _("发布保密承诺书")
+        PLEDGE_ACCEPTED = "pledge_accepted", _("签署保密承诺书")
+        SESSION_EXPIRED = "session_expired", _("登录超时")
+        AUDIT_EXPORTED = "audit_exported", _("导出审计日志")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -261,6 +271,13 @@ class AuditEntry(models.Model):
         "report": _("报表"),
         "campaign": _("采集行动"),
         "year": _("年度"),
+        "rule": _("锁定规则"),
+        "addresses": _("锁定的地址"),
+        "device": _("认证方式"),
+        "version": _("版本"),
+        "date_from": _("起始日期"),
+        "date_to": _("截止日期"),
+        "entries": _("条数"),
     }
     DETAIL_VALUES = {
         "created": _("登记"),
@@ -272,6 +289,10 @@ class AuditEntry(models.Model):
         "member_statistics": _("会员人数统计表"),
         "upload": _("上传的文件"),
         "report": _("错误报告"),
+        "account": _("账号"),
+        "account_address": _("账号 + 地址"),
+        "totp": _("动态验证码"),
+        "static": _("恢复码"),
     }
 
     @property
@@ -292,3 +313,52 @@ class AuditEntry(models.Model):
                 value = self.DETAIL_VALUES.get(str(value), value)
             items.append((str(self.DETAIL_LABELS.get(key, key)), str(value)))
         return items
+
+
+class PledgeVersion(models.Model):
+    """保密承诺书: one published text. A new text is a new version (never edited in
+    place), and every account signs the newest before it sees personal data again."""
+
+    version = models.PositiveIntegerField(_("版本"), unique=True)
+    title = models.CharField(_("标题"), max_length=100, default="工会会员信息保密承诺书")
+    text = models.TextField(_("正文"))
+    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+    published_by = models.ForeignKey(
+        User,
+        verbose_name=_("发布人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("保密承诺书")
+        verbose_name_plural = _("保密承诺书")
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"{self.title}（第 {self.version} 版）"
+
+
+class PledgeAcceptance(models.Model):
+    """An account read and accepted one version of the pledge: when and from where."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="pledges"
+    )
+    version = models.ForeignKey(
+        PledgeVersion, verbose_name=_("版本"), on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(_("签署时间"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("保密承诺书签署")
+        verbose_name_plural = _("保密承诺书签署")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="one_signature_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.version}"

@@ -146,6 +146,48 @@ def reset_password(*, actor: User, account: User, request: HttpRequest | None = 
 
 
 @transaction.atomic
+def unlock_account(*, actor: User, account: User, request: HttpRequest | None = None) -> int:
+    """Lift every login lock on `account` (account-wide and per address); audited with
+    the locks that were in force. Returns how many attempt records were cleared."""
+    from axes.utils import reset as axes_reset
+
+    from unions import lockout
+
+    _check_manageable(actor, account)
+    locks = lockout.account_locks(account.username)
+    cleared = axes_reset(username=account.username)
+    audit.record(
+        AuditEntry.Action.ACCOUNT_UNLOCKED,
+        request=request,
+        actor=actor,
+        union=account.union,
+        obj=account,
+        detail={
+            "rule": locks[0].rule if locks else "",
+            "addresses": [lock.ip_address for lock in locks if lock.ip_address],
+        },
+    )
+    return cleared
+
+
+@transaction.atomic
+def reset_second_factor(*, actor: User, account: User, request: HttpRequest | None = None) -> bool:
+    """Remove the account's authenticator and recovery codes (a lost phone); it enrols
+    again at its next login if it must use a second factor. Audited. Nobody resets
+    their own: that would let a stolen password undo the second factor."""
+    from unions import mfa
+
+    _check_manageable(actor, account)
+    if account.pk == actor.pk:
+        raise PermissionDenied
+    removed = mfa.remove_devices(account)
+    audit.record(
+        AuditEntry.Action.MFA_RESET, request=request, actor=actor, union=account.union, obj=account
+    )
+    return bool(removed)
+
+
+@transaction.atomic
 def set_account_active(
     *, actor: User, account: User, active: bool, request: HttpRequest | None = None
 ) -> User:

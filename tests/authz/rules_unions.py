@@ -17,6 +17,10 @@ def filter_by(world, union):
     return {"union": union.pk}
 
 
+def export_period(world, union):
+    return {"union": union.pk, "date_from": "2020-01-01", "date_to": "2099-12-31"}
+
+
 def new_account(world, union):
     return {"username": "brand_new", "role": "collector", "union": union.pk}
 
@@ -75,4 +79,9 @@ RULES = {
     "unions:audit_list": Rule(roles=ADMINS, query=filter_by, outside=200),
     # 登记换届: any union of the admin's subtree, their own included (GET shows the form).
     "unions:union_election": Rule(roles=ADMINS, target=union_at),
+    # Issue 16: unlock, second-factor reset, audit export (a union outside the subtree makes
+    # the filter invalid: back to the log page with a message, nothing exported).
+    "unions:account_unlock": Rule(roles=ADMINS, method="POST", target=account_at, ok=302),
+    "unions:account_mfa_reset": Rule(roles=ADMINS, method="POST", target=account_at, ok=302),
+    "unions:audit_export": Rule(roles=ADMINS, query=export_period, outside=302),
 }

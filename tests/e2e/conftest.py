@@ -6,6 +6,7 @@ browser is a failure, not a skip.
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -50,17 +51,74 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    # Anything the Content-Security-Policy blocks (an inline script or handler left in a
+    # template, a resource from elsewhere) is reported on the console: fail on it.
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not refused, refused
+
+
+def totp_code(key: bytes, *, after_step: int = -1) -> tuple[str, int]:
+    """A code an authenticator app would show for `key` now, for a time step after
+    `after_step` (a code is accepted once; the device allows one step of drift, so the
+    next step's code is taken rather than waiting). Returns (code, step)."""
+    from django_otp.oath import hotp
+
+    now = int(time.time() // 30)
+    step = max(now, after_step + 1)
+    while step > int(time.time() // 30) + 1:
+        time.sleep(1)
+    return f"{hotp(key, step, digits=6):06d}", step
+
+
+def pass_second_factor(page, username) -> None:
+    """Whatever the login led to: the code page (from the account's device) or the
+    enrolment page (scan = read the secret, type the code, keep the recovery codes)."""
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if "/mfa/verify/" in page.url:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        code, _ = totp_code(device.bin_key, after_step=device.last_t)
+        page.get_by_label("验证码").fill(code)
+        page.get_by_role("button", name="验证").click()
+        page.wait_for_load_state()
+    elif "/mfa/setup/" in page.url:
+        secret = page.get_by_test_id("mfa-secret").inner_text()
+        code, _ = totp_code(b32decode(secret))
+        page.get_by_label("验证码").fill(code)
+        page.get_by_role("button", name="启用").click()
+        page.get_by_test_id("mfa-continue").click()
+        page.wait_for_load_state()
 
 
 @pytest.fixture
 def login(page):
-    def do_login(username, password):
+    """Log in through the form as a person would. `onboarded` (the default): the account
+    has signed the confidentiality pledge, and a second factor asked for after the
+    password is passed (enrolled on the spot when the account has none)."""
+
+    def do_login(username, password, *, onboarded=True):
+        from tests.conftest import sign_pledge
+        from unions.models import User
+
+        account = User.objects.filter(username=username).first()
+        if onboarded and account is not None:
+            sign_pledge(account)
         page.goto("/login/")
         page.get_by_label("账号").fill(username)
         page.get_by_label("密码").fill(password)
         page.get_by_role("button", name="登录").click()
         page.wait_for_load_state()
+        if onboarded:
+            pass_second_factor(page, username)
 
     return do_login

@@ -119,7 +119,8 @@ def test_repeated_wrong_passwords_lock_the_account(page, login, tree, make_user,
         login("zj_officer", "not-the-password")
     login("zj_officer", PASSWORD)
     expect(page.get_by_test_id("locked-out")).to_contain_text("登录失败次数过多")
-    expect(page.get_by_test_id("locked-out")).to_contain_text("分钟后自动解除")
+    expect(page.get_by_test_id("locked-until")).to_contain_text("锁定至")  # until when
+    expect(page.get_by_test_id("locked-until")).to_contain_text("届时自动解除")
     assert AuditEntry.objects.filter(action="lockout", union=tree["town"]).exists()
 
 

@@ -44,11 +44,18 @@ def phone_page(browser, live_server):
 
 
 def log_in(page, username):
+    """An onboarded officer: the pledge signed, a second factor passed when asked."""
+    from tests.conftest import sign_pledge
+    from tests.e2e.conftest import pass_second_factor
+    from unions.models import User
+
+    sign_pledge(User.objects.get(username=username))
     page.goto("/login/")
     page.get_by_label("账号").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
+    pass_second_factor(page, username)
 
 
 def code_for(phone):

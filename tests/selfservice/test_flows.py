@@ -14,6 +14,7 @@ from members.models import Member, MemberChange, MembershipEvent, TransferReques
 from members.synthetic import id_number
 from selfservice import services
 from selfservice.models import Application, CorrectionRequest, PhoneCode
+from tests.conftest import OnboardedClient
 from tests.selfservice.conftest import last_code
 from unions.models import AuditEntry, User
 
@@ -223,7 +224,7 @@ def school_collector(tree, make_user):
 
 def test_approval_registers_the_member_through_the_writer(client, tree, school_collector):
     application = apply_and_verify(client, tree["school"])
-    officer = Client()
+    officer = OnboardedClient()
     officer.force_login(school_collector)
     response = officer.post(
         reverse("selfservice:application_decide", args=[application.pk]), {"decision": "approve"}
@@ -276,7 +277,7 @@ def test_an_id_registered_elsewhere_becomes_a_transfer_request(
 
 def test_rejecting_needs_a_reason_that_the_applicant_sees(client, tree, school_collector):
     application = apply_and_verify(client, tree["school"])
-    officer = Client()
+    officer = OnboardedClient()
     officer.force_login(school_collector)
     url = reverse("selfservice:application_decide", args=[application.pk])
     response = officer.post(url, {"decision": "reject", "reason": " "}, follow=True)
@@ -449,7 +450,7 @@ def test_the_applicant_is_not_told_where_the_id_is_registered(
 ):
     make_member(tree["sibling_base"], name="李小红", id_number=APPLICANT_ID)
     application = apply_and_verify(client, tree["school"])
-    officer = Client()
+    officer = OnboardedClient()
     officer.force_login(school_collector)
     response = officer.post(
         reverse("selfservice:application_decide", args=[application.pk]),
@@ -493,7 +494,7 @@ def test_self_confirmation_counts_in_the_half_yearly_checklist(
     member = make_member(tree["school"], name="王登记", mobile=PHONE)
     verify_member(client, member)
     client.post(reverse("selfservice:me_confirm"))
-    officer = Client()
+    officer = OnboardedClient()
     officer.force_login(make_user(tree["school"], User.Role.VIEWER))
     response = officer.get(reverse("members:checklist"), {"union": tree["school"].pk})
     body = response.content.decode()
@@ -507,3 +508,14 @@ def test_the_deployments_required_fields_are_required_here_too(client, tree, set
     assert response.status_code == 200
     assert 'data-testid="error-education"' in response.content.decode()
     assert not PhoneCode.objects.exists()
+
+
+def test_officers_pages_wait_for_the_confidentiality_pledge(client, tree, make_user):
+    officer = make_user(tree["school"], User.Role.COLLECTOR)
+    client.force_login(officer, pledge=False)
+    response = client.get(reverse("selfservice:queue"))
+    assert response.status_code == 302 and reverse("unions:pledge") in response["Location"]
+    public = client.get(reverse("selfservice:me"))
+    assert public.status_code != 302 or reverse("unions:pledge") not in public["Location"]
+    client.force_login(officer)
+    assert client.get(reverse("selfservice:queue")).status_code == 200
