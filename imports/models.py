@@ -86,6 +86,9 @@ class ImportJob(models.Model):
     summary = models.JSONField(_("结果"), default=dict, blank=True)
     report = models.FileField(_("错误报告"), upload_to=report_path, max_length=255, blank=True)
     error_message = models.TextField(_("失败原因"), blank=True)
+    # The file itself cannot be read (corrupt, wrong type, no roster): trying it again
+    # cannot help, only a corrected upload can.
+    file_rejected = models.BooleanField(_("文件不可读"), default=False)
 
     attempts = models.PositiveSmallIntegerField(_("处理次数"), default=0)
     task_id = models.CharField(max_length=64, blank=True)

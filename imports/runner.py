@@ -58,7 +58,7 @@ def run(job_id: int, *, task_id: str) -> None:
         else:
             analyse(job, uploader=uploader)
     except engine.FileRejected as exc:
-        fail(job.pk, message=exc.message)
+        fail(job.pk, message=exc.message, file_rejected=True)
     except JobAbandoned:
         log.info("import job %s was cancelled or taken over; stopping", job.pk)
 
@@ -270,19 +270,20 @@ def _replace_report(job: ImportJob, path: Path | None) -> None:
         transaction.on_commit(lambda: storage.delete(old))
 
 
-def fail(job_id: int, *, message: str) -> None:
+def fail(job_id: int, *, message: str, file_rejected: bool = False) -> None:
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
         if job is not None and job.state in ImportJob.RUNNING:
-            _fail_locked(job, message)
+            _fail_locked(job, message, file_rejected=file_rejected)
 
 
-def _fail_locked(job: ImportJob, message: str) -> None:
+def _fail_locked(job: ImportJob, message: str, *, file_rejected: bool = False) -> None:
     job.state = State.FAILED
     job.error_message = message
+    job.file_rejected = file_rejected
     job.stage = ""
     job.finished_at = timezone.now()
-    job.save(update_fields=["state", "error_message", "stage", "finished_at"])
+    job.save(update_fields=["state", "error_message", "file_rejected", "stage", "finished_at"])
     log.warning("import job %s failed: %s", job.pk, message)
 
 

@@ -94,8 +94,9 @@ def cancel_job(*, job: ImportJob, user: User) -> bool:
 
 @transaction.atomic
 def retry_job(*, job: ImportJob, user: User) -> bool:
-    """A failed job starts over: analysis first, nothing was written."""
-    if not job.has_file:
+    """A failed job starts over: analysis first, nothing was written. Not a file that
+    could not be read: the same bytes would fail the same way."""
+    if not job.has_file or job.file_rejected:
         return False
     changed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.FAILED).update(
         state=ImportJob.State.QUEUED,

@@ -216,6 +216,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site root (/favicon.ico), served by WhiteNoise.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: uploads go through access-checked views
@@ -306,6 +308,8 @@ CELERY_BEAT_SCHEDULE["members-sweep-exports"] = {
 for _validator in AUTH_PASSWORD_VALIDATORS:
     if _validator["NAME"].endswith(".MinimumLengthValidator"):
         _validator["NAME"] = "unions.password_validation.MinimumLengthValidator"
+    if _validator["NAME"].endswith(".UserAttributeSimilarityValidator"):
+        _validator["NAME"] = "unions.password_validation.UserAttributeSimilarityValidator"
 # django-ipware is not installed, so Axes would ignore PROXY_COUNT and lock out the proxy's
 # address; this callable reads X-Forwarded-For with that count, the same as the audit log.
 AXES_CLIENT_IP_CALLABLE = "unions.audit.client_ip"

@@ -68,3 +68,24 @@ def test_opening_a_post_only_address_explains_in_chinese(client, tree, make_user
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     assert "只接受页面上的按钮提交" in response.content.decode()
+
+
+def test_the_favicon_is_served_at_the_root_to_anyone(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert body[:4] == b"\x00\x00\x01\x00"  # an icon resource
+
+
+def test_login_and_password_messages_speak_of_the_account(client, tree, make_user):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    user = make_user(tree["town"], username="zhangjiang_officer")
+    response = client.post("/login/", {"username": "zhangjiang_officer", "password": "wrong"})
+    assert "账号或密码不正确" in response.content.decode()
+    try:
+        validate_password("zhangjiang_officer1", user)
+    except ValidationError as error:
+        text = " ".join(error.messages)
+    assert "密码与账号太相似" in text and "用户名" not in text

@@ -14,7 +14,13 @@ from unions.models import AuditEntry, Union, User
 
 class LoginForm(AuthenticationForm):
     """Django's login form sets the username's max_length after the field is built, so the
-    length is never checked: an over-long name reached the lockout table and failed there."""
+    length is never checked: an over-long name reached the lockout table and failed there.
+    Its messages speak of 用户名 in awkward Chinese; ours say 账号 as the pages do."""
+
+    error_messages = {
+        "invalid_login": _("账号或密码不正确。请注意密码区分大小写。"),
+        "inactive": _("该账号已停用，请联系上级工会的管理员。"),
+    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -180,7 +180,15 @@ def test_a_file_the_engine_rejects_fails_the_job_with_its_message(client, collec
     job = latest_job()
     assert job.state == ImportJob.State.FAILED
     assert job.error_message
-    assert job.error_message in client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
+    assert job.error_message in page
+    # The same bytes would fail the same way: no 重新处理, only a corrected upload.
+    assert job.file_rejected
+    assert reverse("imports:retry", args=[job.pk]) not in page
+    assert 'data-testid="upload-again"' in page
+    client.post(reverse("imports:retry", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.FAILED
 
 
 def test_viewer_cannot_upload(client, tree, make_user, media_root):
