@@ -14,35 +14,14 @@ the number of queries, against the 100 ms target.
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import province  # noqa: E402
+from timing import timed  # noqa: E402
 
 TARGET_MS = 100
-
-
-def timed(fn, runs: int) -> tuple[float, float, int]:
-    """(median ms, min ms, queries) of `fn`, after one warm-up call."""
-    from django.db import connection
-
-    queries = []
-
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), min(times), len(queries)
 
 
 def main() -> int:

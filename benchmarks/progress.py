@@ -13,13 +13,13 @@ tree; the counts come from the per-union tallies.
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import province  # noqa: E402
+from timing import timed  # noqa: E402
 
 UNIONS = 10_000
 MEMBERS = 1_000_000
@@ -31,26 +31,6 @@ def fill(rebuild: bool) -> None:
     """The province database of benchmarks/province.py (COPY, tallies by one grouped
     insert), with a target on every union and the bench_viewer account at the root."""
     province.build(UNIONS, MEMBERS, rebuild=rebuild)
-
-
-def timed(fn, runs: int) -> tuple[float, float, int]:
-    """(median ms, min ms, queries) of `fn`, after one warm-up call."""
-    from django.db import connection
-
-    queries = []
-
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), min(times), len(queries)
 
 
 def main() -> int:

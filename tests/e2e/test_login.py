@@ -22,7 +22,8 @@ def test_officer_logs_in_and_sees_own_union(
 def test_wrong_password_is_refused_in_chinese(page, login, tree, make_user, transactional_db):
     make_user(tree["county"], username="someone")
     login("someone", "not-the-password")
-    expect(page.locator(".alert-danger")).to_contain_text("请输入一个正确的")
+    # Our own words (issue 15): 账号, not Django's "请输入一个正确的 用户名 和密码".
+    expect(page.locator(".alert-danger")).to_contain_text("账号或密码不正确")
 
 
 def test_first_login_forces_a_password_change(page, login, tree, make_user, transactional_db):
