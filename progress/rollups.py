@@ -7,6 +7,7 @@ unions are neither children nor laggards (docs/progress.md).
 """
 
 import datetime
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from progress.counts import SubtreeCounts, counted_unions
+from progress.coverage import Coverage, SubtreeCoverage
 from progress.models import Campaign, DailySnapshot, Target
 from unions.access import subtree_q
 from unions.models import Union
@@ -44,11 +46,14 @@ class Line:
     target: int | None = None
     organisations_target: int | None = None
     required_share: float = 0.0
+    switched_off_below: int = 0  # switched-off unions in its range, itself excluded
+    coverage: Coverage | None = None
 
     @cached_property
     def organisations(self) -> int:
-        """工会组织 registered below this union (its MPTT range holds them all)."""
-        return (self.union.rght - self.union.lft - 1) // 2
+        """工会组织 in use below this union: its MPTT range holds them all, less the
+        switched-off ones (which count nowhere, docs/progress.md)."""
+        return (self.union.rght - self.union.lft - 1) // 2 - self.switched_off_below
 
     @cached_property
     def rate(self) -> float | None:
@@ -96,6 +101,7 @@ class Line:
             "added_this_week": self.added_this_week,
             "organisations": self.organisations,
             "organisations_target": self.organisations_target,
+            "coverage": self.coverage.as_json() if self.coverage else None,
         }
 
 
@@ -139,6 +145,7 @@ class Progress:
             "organisations_target": self.node.organisations_target,
             "allocated": self.allocated,
             "unallocated": self.unallocated,
+            "coverage": self.node.coverage.as_json() if self.node.coverage else None,
             "children": [c.as_json() for c in self.children],
         }
 
@@ -169,9 +176,10 @@ def union_progress(
 ) -> Progress:
     """Progress of `union` and its direct children in `campaign` (default: the current one).
 
-    Five queries (six when the current campaign is looked up), whatever the tree size:
-    the subtree's targets, the grouped member counts, the children, last week's
-    snapshots of the node and the children, the laggards' names.
+    Seven queries (eight when the current campaign is looked up), whatever the tree size:
+    the subtree's targets, the member tallies, the switched-off unions, the units
+    (coverage), the children, last week's snapshots of the node and the children, the
+    laggards' names.
     """
     today = today or timezone.localdate()
     if campaign is None:
@@ -179,6 +187,8 @@ def union_progress(
     share = pace(campaign, today) if campaign else 0.0
     holders = target_holders(union, campaign)
     counts = SubtreeCounts(union)
+    switched_off = switched_off_positions(union)
+    coverage = SubtreeCoverage(union, counts)
     targets = {pk: (members, orgs) for pk, _lft, _rght, members, orgs in holders}
     children = list(counted_unions(union.get_children()).order_by("lft"))
     week_ago = snapshot_members([union, *children], on=today - WEEK)
@@ -191,6 +201,8 @@ def union_progress(
             target=targets.get(u.pk, (None, None))[0],
             organisations_target=targets.get(u.pk, (None, None))[1],
             required_share=share,
+            switched_off_below=_between(switched_off, u.lft + 1, u.rght),
+            coverage=coverage.for_union(u),
         )
 
     progress = Progress(
@@ -209,6 +221,19 @@ def union_progress(
         by_pk = Union.objects.in_bulk(worst)
         progress.laggards = [line(by_pk[pk]) for pk in worst]
     return progress
+
+
+def switched_off_positions(root: Union) -> list[int]:
+    """The sorted lft of every switched-off union in `root`'s subtree. One query."""
+    return list(
+        Union.objects.filter(subtree_q(root), is_active=False)
+        .order_by("lft")
+        .values_list("lft", flat=True)
+    )
+
+
+def _between(positions: list[int], lo: int, hi: int) -> int:
+    return bisect_right(positions, hi) - bisect_left(positions, lo)
 
 
 def snapshot_members(unions: list[Union], *, on: datetime.date) -> dict[int, int]:
