@@ -7,6 +7,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from members.models import Member
+from progress.coverage import Coverage, UnbuiltUnit
 from progress.rollups import Progress
 from progress.statistics import UnionStatistics
 
@@ -73,8 +74,38 @@ def _sum(values) -> int | None:
     return sum(known) if known else None
 
 
-def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None = None) -> bytes:
-    """`month_start`: {union id: members} at the start of the month, for 本月新增."""
+def _coverage_cells(cov: Coverage | None) -> list:
+    """职工人数, members in the rate, 入会率, units, with a union, 建会率 (blank inside a base union)."""
+    if cov is None or cov.part_of_id:
+        return [None] * 6
+    return [
+        cov.employees,
+        cov.members,
+        cov.join_rate,
+        cov.units,
+        cov.units_with_union,
+        cov.union_rate,
+    ]
+
+
+COVERAGE_HEADER = [
+    "职工人数（人）",
+    "计入入会率的会员（人）",
+    "入会率",
+    "单位（个）",
+    "已建会单位（个）",
+    "建会率",
+]
+
+
+def progress_workbook(
+    progress: Progress,
+    *,
+    month_start: dict[int, int] | None = None,
+    unbuilt: list[UnbuiltUnit] | None = None,
+) -> bytes:
+    """`month_start`: {union id: members} at the start of the month, for 本月新增;
+    `unbuilt`: the subtree's 未建会单位, listed on a sheet of their own."""
     month_start = month_start or {}
 
     def this_month(line):
@@ -103,6 +134,7 @@ def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None 
         "进度",
         "下级组织（个）",
         "组织目标数（个）",
+        *COVERAGE_HEADER,
     ]
     rows = []
     for i, line in enumerate(progress.children, 1):
@@ -121,6 +153,7 @@ def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None 
                 status,
                 line.organisations,
                 line.organisations_target,
+                *_coverage_cells(line.coverage),
             ]
         )
     rows.append(
@@ -137,6 +170,7 @@ def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None 
             "",
             "",
             "",
+            *[""] * 6,
         ]
     )
     rows.append(
@@ -153,25 +187,55 @@ def progress_workbook(progress: Progress, *, month_start: dict[int, int] | None 
             "落后" if node.behind else "",
             node.organisations,
             node.organisations_target,
+            *_coverage_cells(node.coverage),
         ]
     )
     if progress.unallocated is not None:
-        rows.append(["", "未分解到下级的目标数", progress.unallocated, *[""] * 9])
+        rows.append(["", "未分解到下级的目标数", progress.unallocated, *[""] * 15])
     shown = _table(
         ws,
         f"{node.union.name}会员实名制信息采集进度通报",
         subtitle,
         header,
         rows,
-        [6, 36, 12, 12, 10, 12, 14, 12, 12, 8, 12, 12],
+        [6, 36, 12, 12, 10, 12, 14, 12, 12, 8, 12, 12, 12, 14, 10, 10, 12, 10],
         data_rows=len(progress.children),
-        percent_columns=frozenset({"完成率"}),
+        percent_columns=frozenset({"完成率", "入会率", "建会率"}),
     )
     for r, line in enumerate(progress.children, 4):
         if line.behind:
             for col in range(1, len(shown) + 1):
                 ws.cell(row=r, column=col).fill = LAGGING
+    _coverage_notes(ws, node.coverage, row=ws.max_row + 2)
+    if unbuilt:
+        _table(
+            wb.create_sheet("未建会单位"),
+            f"{node.union.name}未建会单位",
+            "单位已登记，但没有在用的基层工会（单独基层工会、联合基层工会及其分会、工会小组）覆盖。",
+            ["序号", "单位名称", "统一社会信用代码", "职工人数", "登记工会"],
+            [
+                [i, u.name, u.credit_code or "", u.staff_count, u.recorded_by]
+                for i, u in enumerate(unbuilt, 1)
+            ],
+            [6, 36, 22, 10, 36],
+        )
     return _save(wb)
+
+
+def _coverage_notes(ws, cov: Coverage | None, *, row: int) -> None:
+    """What the rates leave out, in words under the table."""
+    if cov is None or cov.part_of_id:
+        return
+    notes = ["入会率 = 计入入会率的会员 ÷ 职工人数；建会率 = 已建会单位 ÷ 已登记单位。"]
+    if cov.units_without_staff:
+        notes.append(
+            f"{cov.units_without_staff} 个单位未填职工人数，不计入入会率"
+            f"（所在工会的 {cov.members_without_staff} 名会员也不计入）。"
+        )
+    if cov.members_without_unit:
+        notes.append(f"未关联单位的会员 {cov.members_without_unit} 名，不计入入会率。")
+    for i, text in enumerate(notes):
+        _put(ws, row + i, 2, text)
 
 
 def statistics_workbook(

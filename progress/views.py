@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from progress.control_points import PointUnusable, compare, covering, request_point
 from progress.counts import counted_unions, subtree_member_counts
+from progress.coverage import unbuilt_units
 from progress.export import comparison_workbook, progress_workbook, statistics_workbook
 from progress.forms import ChildTargetsForm
 from progress.models import Campaign, ControlPoint, Target
@@ -42,6 +43,7 @@ from unions.access import (
 from unions.models import AuditEntry
 from unions.terms import terms_due
 
+UNBUILT_SHOWN = 50  # 未建会单位 on the page; the report lists them all
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -133,6 +135,9 @@ def union_page(request, pk):
             "ancestors": ancestors,
             "chart": chart,
             "can_set_targets": can_set_targets_below(request.user, union) and campaign is not None,
+            "unbuilt": unbuilt_units(union, limit=UNBUILT_SHOWN)
+            if progress.node.coverage.units_without_union
+            else [],
             "terms_due": list(due[:50]),
             "terms_due_count": due.count(),
             "today": progress.today,
@@ -160,7 +165,10 @@ def report_xlsx(request, pk):
         on=progress.today.replace(day=1) - datetime.timedelta(days=1),
     )
     filename = f"进度通报-{union.name}-{progress.today:%Y%m%d}.xlsx"
-    return _download(progress_workbook(progress, month_start=month_start), filename)
+    unbuilt = unbuilt_units(union) if progress.node.coverage.units_without_union else []
+    return _download(
+        progress_workbook(progress, month_start=month_start, unbuilt=unbuilt), filename
+    )
 
 
 @login_required

@@ -94,3 +94,68 @@ def test_a_unit_of_a_switched_off_union_has_no_union(covered):
     cov = union_progress(covered["county"]).node.coverage
     assert (cov.units, cov.units_with_union) == (5, 1)
     assert {u.name for u in unbuilt_units(covered["county"])} >= {"桃源一中", "桃源一中后勤服务部"}
+
+
+def test_coverage_on_the_progress_page(client, covered, make_user):
+    client.force_login(make_user(covered["county"], User.Role.VIEWER))
+    page = client.get(reverse("progress:union", args=[covered["county"].pk])).content.decode()
+    assert 'data-testid="join-rate">45.2%' in page  # 33 / 73
+    assert "33 / 73 人" in page
+    assert 'data-testid="union-rate">60.0%' in page
+    assert "3 / 5 个" in page
+    assert "1 个单位未填职工人数，不计入入会率（所在工会的 10 名会员也不计入）" in page
+    assert "未关联单位的会员 4 名" in page
+    assert "未建会单位（2 个）" in page
+    assert "漳江超市" in page and "漳江饭店" in page
+    assert "桃源一中后勤服务部" not in page  # a unit with a union, only missing 职工人数
+
+
+def test_a_rate_over_100_percent_is_shown(client, tree, make_user, make_member):
+    unit(tree["school"], "桃源一中", 4)
+    for _ in range(6):
+        make_member(tree["school"])
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+    page = client.get(reverse("progress:union", args=[tree["school"].pk])).content.decode()
+    assert 'data-testid="join-rate">150.0%' in page
+    assert "会员多于登记的职工人数" in page
+
+
+def test_coverage_in_the_progress_report(client, covered, make_user):
+    client.force_login(make_user(covered["county"], User.Role.VIEWER))
+    response = client.get(reverse("progress:report_xlsx", args=[covered["county"].pk]))
+    wb = load_workbook(io.BytesIO(response.content))
+    ws = wb["进度通报"]
+    header = [c.value for c in ws[3]]
+    rows = {r[1].value: r for r in ws.iter_rows(min_row=4)}
+    node = rows["桃源县总工会（本级及全部下级）"]
+    col = {name: header.index(name) for name in header if name}
+    assert node[col["职工人数（人）"]].value == 73
+    assert node[col["计入入会率的会员（人）"]].value == 33
+    rate = node[col["入会率"]]
+    assert rate.value == round(33 / 73, 4) and rate.number_format == "0.0%"
+    assert (node[col["单位（个）"]].value, node[col["已建会单位（个）"]].value) == (5, 3)
+    assert node[col["建会率"]].value == 0.6 and node[col["建会率"]].number_format == "0.0%"
+    assert node[col["职工人数（人）"]].number_format == "#,##0"
+    school = rows["桃源一中工会"]
+    assert school[col["入会率"]].value is None and school[col["建会率"]].value == 1.0
+    notes = [c.value for c in ws["B"] if isinstance(c.value, str)]
+    assert any("1 个单位未填职工人数" in n for n in notes)
+    assert any("未关联单位的会员 4 名" in n for n in notes)
+    unbuilt = wb["未建会单位"]
+    assert [r[1] for r in unbuilt.iter_rows(min_row=4, values_only=True)] == ["漳江超市", "漳江饭店"]
+
+
+def test_coverage_in_progress_json(covered):
+    out = io.StringIO()
+    call_command("progress", "--union", "桃源县总工会", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["coverage"] == {
+        "employees": 73,
+        "members": 33,
+        "join_rate": round(33 / 73, 4),
+        "units": 5,
+        "units_with_union": 3,
+    }
+    text = io.StringIO()
+    call_command("progress", "--union", "桃源县总工会", stdout=text)
+    assert "入会率 45.2%（会员 33 / 职工人数 73），建会率 60.0%" in text.getvalue()

@@ -43,6 +43,18 @@ class Command(BaseCommand):
             f"已分解 {progress.allocated}，未分解 {_n(progress.unallocated)}，"
             f"剩余 {_n(progress.days_left)} 天"
         )
+        cov = node.coverage
+        self.stdout.write(
+            f"入会率 {_pct(cov.join_rate)}（会员 {cov.members} / 职工人数 {cov.employees}），"
+            f"建会率 {_pct(cov.union_rate)}（已建会单位 {cov.units_with_union} / 单位 {cov.units}）"
+        )
+        if cov.units_without_staff:
+            self.stdout.write(
+                f"  {cov.units_without_staff} 个单位未填职工人数，所在工会的 "
+                f"{cov.members_without_staff} 名会员未计入入会率"
+            )
+        if cov.members_without_unit:
+            self.stdout.write(f"  未关联单位的会员 {cov.members_without_unit} 名，未计入入会率")
         for c in progress.children:
             flag = "  落后" if c.behind else ""
             self.stdout.write(
