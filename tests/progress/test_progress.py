@@ -14,6 +14,7 @@ from progress.rollups import pace, union_progress
 from progress.snapshots import take_daily_snapshots
 from progress.statistics import member_statistics, welfare_class
 from unions.models import AuditEntry, Union, User
+from unions.services import link_unit
 
 TODAY = datetime.date(2019, 10, 25)
 
@@ -95,7 +96,8 @@ def test_progress_takes_a_fixed_number_of_queries(
 ):
     def measure():
         county = Union.objects.get(pk=tree["county"].pk)
-        with django_assert_num_queries(5):  # unions+targets, counts, children, week, laggards
+        # targets, tallies, switched-off unions, units, children, week, laggards
+        with django_assert_num_queries(7):
             return union_progress(county, campaign=campaign)
 
     members(make_member, tree["group"], 2)
@@ -105,12 +107,30 @@ def test_progress_takes_a_fixed_number_of_queries(
     for i in range(20):
         child = Union.objects.create(name=f"新建工会{i}", kind="04", parent=town)
         make_member(child)
+        link_unit(child, {"name": f"新建单位{i}", "staff_count": 10})
         Target.objects.create(campaign=campaign, union=child, members=5)
         town.refresh_from_db()
+    Union.objects.filter(name="新建工会0").update(is_active=False)
     big = measure()
-    assert (small.node.members, big.node.members) == (2, 22)
+    assert (small.node.members, big.node.members) == (2, 21)
+    assert (big.node.coverage.units, big.node.coverage.units_with_union) == (20, 19)
     assert len(small.laggards) == 1
     assert len(big.laggards) == 10  # 21 are behind; the ten worst are shown
+
+
+def test_switched_off_unions_are_not_counted_as_organisations(tree, campaign):
+    assert union_progress(tree["county"], campaign=campaign).node.organisations == 4
+    Union.objects.filter(pk=tree["base"].pk).update(is_active=False)
+
+    progress = union_progress(tree["county"], campaign=campaign, today=TODAY)
+
+    # the base union is switched off; its 工会小组 below it is still in use and counts
+    assert progress.node.organisations == 3
+    assert {c.union.name: c.organisations for c in progress.children} == {
+        "漳江街道办事处工会联合会": 1,
+        "桃源一中工会": 0,
+    }
+    assert union_progress(tree["city"], campaign=campaign).as_json()["organisations"] == 6
 
 
 def test_command_json(tree, campaign, make_member, capsys):
