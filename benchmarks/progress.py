@@ -31,6 +31,7 @@ def fill(rebuild: bool) -> None:
     """The province database of benchmarks/province.py (COPY, tallies by one grouped
     insert), with a target on every union and the bench_viewer account at the root."""
     province.build(UNIONS, MEMBERS, rebuild=rebuild)
+    province.ensure_units()
 
 
 def main() -> int:

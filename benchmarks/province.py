@@ -259,7 +259,8 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
     with connection.cursor() as cur:
         cur.execute(
             "TRUNCATE unions_dailysnapshot, unions_target, unions_campaign, members_member,"
-            " members_uniontally, unions_auditentry, unions_user, unions_union"
+            " members_uniontally, unions_auditentry, unions_user, unions_union,"
+            " unions_unit"
             " RESTART IDENTITY CASCADE"
         )
         t = time.perf_counter()
@@ -362,6 +363,48 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
     times["total"] = time.perf_counter() - started
     say(f"built {unions:,} unions and {members:,} members in {times['total']:.0f} s")
     return times
+
+
+def ensure_units(*, quiet: bool = False) -> None:
+    """Work units for the coverage figures (入会率, 建会率), added once with COPY when the
+    registry has none: every base union covers one unit (职工人数 1.2–2× its members; one
+    in 20 without 职工人数), and every town federation records three units that have no
+    union of their own (未建会单位)."""
+    from django.db import connection
+
+    from members.models import UnionTally
+    from unions.models import Union, Unit
+
+    if Unit.objects.exists():
+        return
+    rng = random.Random(14)
+    t = time.perf_counter()
+    members = dict(UnionTally.objects.filter(status="active").values_list("union_id", "count"))
+    now = datetime.datetime.now(datetime.UTC)
+    units, links = [], []
+    for pk, kind in Union.objects.filter(kind__in=("03", "04")).values_list("pk", "kind"):
+        for _k in range(1 if kind == "04" else 3):
+            unit_id = len(units) + 1
+            staff = None if rng.random() < 0.05 else int(members.get(pk, 0) * rng.uniform(1.2, 2))
+            if kind == "03":
+                staff = rng.randint(5, 80)
+            units.append((unit_id, f"基准单位{unit_id:06d}", "", "", staff, now, now))
+            links.append((unit_id, pk, unit_id))
+    with connection.cursor() as cur:
+        _copy(
+            cur.cursor,
+            Unit._meta.db_table,
+            ["id", "name", "nature", "address", "staff_count", "created_at", "updated_at"],
+            units,
+        )
+        _copy(cur.cursor, Union.units.through._meta.db_table, ["id", "union_id", "unit_id"], links)
+        for table in (Unit._meta.db_table, Union.units.through._meta.db_table):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
+            )
+            cur.execute(f"VACUUM ANALYZE {table}")
+    if not quiet:
+        print(f"  {len(units):,} units ({len(links):,} links): {time.perf_counter() - t:.1f} s")
 
 
 def sizes() -> list[tuple[str, int]]:

@@ -125,6 +125,11 @@ class SubtreeCounts(RangeSums):
     def own(self, union: Union) -> int:
         return self.span(union.tree_id, union.lft, union.lft)[0]
 
+    def own_by_position(self) -> dict[tuple[int, int], int]:
+        """{(tree_id, lft): members registered in that union itself}, for many look-ups."""
+        prefix = self._prefix[0]
+        return {key: prefix[i + 1] - prefix[i] for i, key in enumerate(self._keys)}
+
 
 def end_of_day(on: datetime.date) -> datetime.datetime:
     return timezone.make_aware(

@@ -15,15 +15,18 @@ units registered), with the list of 未建会单位 (issue 14; the rules in docs
   Members of unions in no group are 未关联单位的会员 (`members_without_unit`), not guessed.
 
 Members come from the one subtree counter (`progress.counts.SubtreeCounts`, the tallies);
-units are read by one grouped query over the subtree's MPTT range.
+units are read by one query over the subtree's MPTT range (the union–unit links, a few
+bytes each) and grouped in memory.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import accumulate
 
 from django.db import connection
 
-from progress.counts import RangeSums, SubtreeCounts
+from progress.counts import SubtreeCounts
 from registry import codes
 from unions.models import Union, Unit
 
@@ -79,42 +82,22 @@ class Coverage:
         }
 
 
-def _per_unit_sql(root: Union) -> tuple[str, list]:
-    """One row per unit registered in `root`'s subtree: (unit_id, base_lft, any_lft) — the
-    first covering in-use base union's lft (NULL when none) and the first recorder's lft."""
+def unit_links(root: Union) -> list[tuple]:
+    """(union id, lft, rght, kind, is_active, unit id, 职工人数) of every union–unit link in
+    `root`'s subtree, in tree order. One query: the links, their unions, their units."""
     q = connection.ops.quote_name
-    links = q(Union.units.through._meta.db_table)
-    unions = q(Union._meta.db_table)
-    kinds = ", ".join(["%s"] * len(BASE_KINDS))
     # Table names are the models' own; every value is a parameter.
     sql = (
-        "SELECT l.unit_id AS unit_id,"  # noqa: S608
-        f" MIN(CASE WHEN u.is_active AND u.kind IN ({kinds}) THEN u.lft END) AS base_lft,"
-        " MIN(u.lft) AS any_lft"
-        f" FROM {links} l JOIN {unions} u ON u.id = l.union_id"
+        "SELECT u.id, u.lft, u.rght, u.kind, u.is_active, n.id, n.staff_count"  # noqa: S608
+        f" FROM {q(Union.units.through._meta.db_table)} l"
+        f" JOIN {q(Union._meta.db_table)} u ON u.id = l.union_id"
+        f" JOIN {q(Unit._meta.db_table)} n ON n.id = l.unit_id"
         " WHERE u.tree_id = %s AND u.lft BETWEEN %s AND %s"
-        " GROUP BY l.unit_id"
-    )
-    return sql, [*BASE_KINDS, root.tree_id, root.lft, root.rght]
-
-
-def unit_homes(root: Union) -> list[tuple]:
-    """(id, lft, rght, kind, is_active, units, units_with_union, employees, staffed units) of
-    every union in `root`'s subtree that is the home of a unit, in tree order. One query."""
-    q = connection.ops.quote_name
-    per_unit, params = _per_unit_sql(root)
-    sql = (
-        "SELECT hu.id, hu.lft, hu.rght, hu.kind, hu.is_active, COUNT(*),"  # noqa: S608
-        " COUNT(h.base_lft), COALESCE(SUM(n.staff_count), 0), COUNT(n.staff_count)"
-        f" FROM ({per_unit}) h"
-        f" JOIN {q(Unit._meta.db_table)} n ON n.id = h.unit_id"
-        f" JOIN {q(Union._meta.db_table)} hu"
-        " ON hu.tree_id = %s AND hu.lft = COALESCE(h.base_lft, h.any_lft)"
-        " GROUP BY hu.id, hu.lft, hu.rght, hu.kind, hu.is_active ORDER BY hu.lft"
+        " ORDER BY u.lft"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, root.tree_id])
-        return [(*row[:4], bool(row[4]), *row[5:]) for row in cursor.fetchall()]
+        cursor.execute(sql, [root.tree_id, root.lft, root.rght])
+        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -125,97 +108,207 @@ class UnbuiltUnit:
     name: str
     credit_code: str | None
     staff_count: int | None
-    recorded_by_id: int
     recorded_by: str
 
 
-def unbuilt_units(root: Union, *, limit: int | None = None) -> list[UnbuiltUnit]:
-    """未建会单位 of `root`'s subtree by name, each with the union that records it. One query."""
-    q = connection.ops.quote_name
-    per_unit, params = _per_unit_sql(root)
-    sql = (
-        "SELECT n.id, n.name, n.credit_code, n.staff_count, hu.id, hu.name"  # noqa: S608
-        f" FROM ({per_unit} HAVING MIN(CASE WHEN u.is_active AND u.kind IN"
-        f" ({', '.join(['%s'] * len(BASE_KINDS))}) THEN u.lft END) IS NULL) h"
-        f" JOIN {q(Unit._meta.db_table)} n ON n.id = h.unit_id"
-        f" JOIN {q(Union._meta.db_table)} hu ON hu.tree_id = %s AND hu.lft = h.any_lft"
-        " ORDER BY n.name, n.id"
+@dataclass(frozen=True)
+class UnitSide:
+    """What coverage needs of the units of one subtree, in tree order of their groups:
+    everything but the members, so it can be kept while the unions and units stay as they
+    are (`unit_side`)."""
+
+    starts: list[int]  # lft of each group's union
+    ends: list[int]  # rght of each group's union
+    pks: list[int]
+    is_base: list[bool]
+    own_only: list[bool]  # the group takes its union's own members, not its subtree's
+    complete: list[bool]  # every unit of the group has 职工人数
+    units: list[int]  # prefix sums over the groups from here on
+    with_union: list[int]
+    employees: list[int]  # of complete groups only
+    unstaffed: list[int]
+    unbuilt: list[tuple[int, int, int]]  # (recorder's lft, unit id, recorder's id), sorted
+
+
+def build_unit_side(root: Union) -> UnitSide:
+    """Group `root`'s subtree's units by the rules above. One query."""
+    # Each unit's home: the first in-use base union covering it, else the first recorder.
+    homes: dict[int, tuple] = {}  # unit id -> (has a union, link row)
+    for row in unit_links(root):
+        _pk, _lft, _rght, kind, active, unit_id, _staff = row
+        base = bool(active) and kind in BASE_KINDS
+        home = homes.get(unit_id)
+        if home is None or (base and not home[0]):
+            homes[unit_id] = (base, row)
+    per_home: dict[int, list] = {}  # lft -> [lft, rght, id, is_base, units, with, staff, unstaffed]
+    for base, (pk, lft, rght, kind, active, _unit, staff) in homes.values():
+        figures = per_home.get(lft)
+        if figures is None:
+            figures = per_home[lft] = [
+                lft,
+                rght,
+                pk,
+                bool(active) and kind in BASE_KINDS,
+                0,
+                0,
+                0,
+                0,
+            ]
+        figures[4] += 1
+        figures[5] += base
+        if staff is None:
+            figures[7] += 1
+        else:
+            figures[6] += staff
+    groups: list[list] = []
+    for figures in sorted(per_home.values()):
+        last = groups[-1] if groups else None
+        if last is not None and last[3] and last[0] < figures[0] <= last[1]:
+            for k in (4, 5, 6, 7):  # inside a base union's group: its units join that group
+                last[k] += figures[k]
+        else:
+            groups.append(figures)
+    columns = list(zip(*groups, strict=True)) or [()] * 8
+    starts, ends, pks, is_base, units, with_union, employees, unstaffed = columns
+    complete = [n == 0 for n in unstaffed]
+
+    def prefix(values):
+        return [0, *accumulate(values)]
+
+    return UnitSide(
+        starts=list(starts),
+        ends=list(ends),
+        pks=list(pks),
+        is_base=list(is_base),
+        own_only=[not b or e - s == 1 for b, s, e in zip(is_base, starts, ends, strict=True)],
+        complete=complete,
+        units=prefix(units),
+        with_union=prefix(with_union),
+        employees=prefix(e if c else 0 for e, c in zip(employees, complete, strict=True)),
+        unstaffed=prefix(unstaffed),
+        unbuilt=sorted((row[1], unit_id, row[0]) for unit_id, (b, row) in homes.items() if not b),
     )
-    params = [*params, *BASE_KINDS, root.tree_id]
-    if limit is not None:
-        sql += " LIMIT %s"
-        params.append(limit)
+
+
+def units_version(root: Union) -> tuple:
+    """Changes whenever a union or unit is saved (created, edited, moved, switched off) or a
+    union–unit link is added or removed. One query, served by indexes."""
+    q = connection.ops.quote_name
+    # Table names are the models' own.
+    sql = (
+        f"SELECT (SELECT MAX(updated_at) FROM {q(Union._meta.db_table)}),"  # noqa: S608
+        f" (SELECT MAX(updated_at) FROM {q(Unit._meta.db_table)}),"
+        f" (SELECT MAX(id) FROM {q(Union.units.through._meta.db_table)}),"
+        f" (SELECT COUNT(*) FROM {q(Union.units.through._meta.db_table)})"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [UnbuiltUnit(*row) for row in cursor.fetchall()]
+        cursor.execute(sql)
+        return (root.pk, root.tree_id, root.lft, root.rght, *cursor.fetchone())
+
+
+_KEPT: OrderedDict = OrderedDict()  # (database alias, root pk) -> (version, UnitSide)
+KEEP = 32
+
+
+def unit_side(root: Union) -> UnitSide:
+    """`build_unit_side(root)`, kept in this process while `units_version` says nothing
+    changed: the members are counted afresh on every call, the units only when they change."""
+    key = (connection.alias, root.pk)
+    version = units_version(root)
+    kept = _KEPT.get(key)
+    if kept is not None and kept[0] == version:
+        _KEPT.move_to_end(key)
+        return kept[1]
+    side = build_unit_side(root)
+    _KEPT[key] = (version, side)
+    _KEPT.move_to_end(key)
+    while len(_KEPT) > KEEP:
+        _KEPT.popitem(last=False)
+    return side
 
 
 class SubtreeCoverage:
     """Coverage of any union in `root`'s subtree (`for_union`), from the members counted by
-    `counts` (the one subtree counter, shared with the progress page) and one query."""
+    `counts` (the one subtree counter, shared with the progress page) and the subtree's
+    units (`unit_side`: two queries, one while nothing changed)."""
 
     def __init__(self, root: Union, counts: SubtreeCounts):
         self.root, self.counts = root, counts
-        groups = []  # (lft, rght, id, is_base, units…, members)
-        for pk, lft, rght, kind, active, units, with_union, employees, staffed in unit_homes(root):
-            last = groups[-1] if groups else None
-            if last is not None and last[3] and last[0] < lft <= last[1]:
-                # inside a base union's group: its units join that group
-                last[4] += units
-                last[5] += with_union
-                last[6] += employees
-                last[7] += units - staffed
-                continue
-            is_base = active and kind in BASE_KINDS
-            members = (
-                counts.members_in(root.tree_id, lft, rght)
-                if is_base
-                else counts.members_in(root.tree_id, lft, lft)
-            )
-            groups.append([lft, rght, pk, is_base, units, with_union, employees, units - staffed, members])
-        self._groups = groups
-        self._starts = [g[0] for g in groups]
-        rows = []
-        for lft, _rght, _pk, _base, units, with_union, employees, unstaffed, members in groups:
-            complete = unstaffed == 0
-            rows.append(
-                (
-                    root.tree_id,
-                    lft,
-                    units,
-                    with_union,
-                    employees if complete else 0,
-                    members if complete else 0,
-                    unstaffed,
-                    0 if complete else members,
-                    members,
-                )
-            )
-        self._sums = RangeSums(rows, width=7)
+        self.side = side = unit_side(root)
+        tree = root.tree_id
+        own = counts.own_by_position()
+        members = [
+            own.get((tree, lft), 0) if own_only else counts.members_in(tree, lft, rght)
+            for lft, rght, own_only in zip(side.starts, side.ends, side.own_only, strict=True)
+        ]
+        self._rated = [
+            0,
+            *accumulate(m if c else 0 for m, c in zip(members, side.complete, strict=True)),
+        ]
+        self._unrated = [
+            0,
+            *accumulate(0 if c else m for m, c in zip(members, side.complete, strict=True)),
+        ]
+        self._grouped = [0, *accumulate(members)]
 
     def _enclosing_base(self, union: Union) -> int | None:
         """The pk of the base-union group `union` lies strictly inside, if any."""
-        i = bisect_right(self._starts, union.lft) - 1
-        if i < 0:
-            return None
-        lft, rght, pk, is_base = self._groups[i][:4]
-        if is_base and lft < union.lft <= rght:
-            return pk
+        side = self.side
+        i = bisect_right(side.starts, union.lft) - 1
+        if i >= 0 and side.is_base[i] and side.starts[i] < union.lft <= side.ends[i]:
+            return side.pks[i]
         return None
 
     def for_union(self, union: Union) -> Coverage:
-        enclosing = self._enclosing_base(union) if union.tree_id == self.root.tree_id else None
+        if union.tree_id != self.root.tree_id:
+            return Coverage()
+        enclosing = self._enclosing_base(union)
         if enclosing is not None:
             return Coverage(part_of_id=enclosing)
-        units, with_union, employees, members, unstaffed, members_unstaffed, grouped = (
-            self._sums.sums(union)
-        )
+        side = self.side
+        lo = bisect_left(side.starts, union.lft)
+        hi = bisect_right(side.starts, union.rght)
+
+        def span(prefix):
+            return prefix[hi] - prefix[lo]
+
         return Coverage(
-            employees=employees,
-            members=members,
-            units=units,
-            units_with_union=with_union,
-            units_without_staff=unstaffed,
-            members_without_staff=members_unstaffed,
-            members_without_unit=self.counts.members(union) - grouped,
+            employees=span(side.employees),
+            members=span(self._rated),
+            units=span(side.units),
+            units_with_union=span(side.with_union),
+            units_without_staff=span(side.unstaffed),
+            members_without_staff=span(self._unrated),
+            members_without_unit=self.counts.members(union) - span(self._grouped),
         )
+
+    def unbuilt_units(self, union: Union, *, limit: int | None = None) -> list[UnbuiltUnit]:
+        """未建会单位 of `union`'s subtree (within the root's), in the tree order of the unions
+        recording them; the first `limit`. Two queries per 500 units."""
+        unbuilt = self.side.unbuilt
+        lo = bisect_left(unbuilt, (union.lft,))
+        hi = bisect_right(unbuilt, (union.rght, float("inf")))
+        wanted = unbuilt[lo:hi][:limit]
+        result = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            units = Unit.objects.in_bulk([unit_id for _lft, unit_id, _pk in chunk])
+            names = dict(
+                Union.objects.filter(pk__in={pk for *_x, pk in chunk}).values_list("pk", "name")
+            )
+            result.extend(
+                UnbuiltUnit(
+                    unit_id,
+                    units[unit_id].name,
+                    units[unit_id].credit_code,
+                    units[unit_id].staff_count,
+                    names[pk],
+                )
+                for _lft, unit_id, pk in chunk
+            )
+        return result
+
+
+def unbuilt_units(root: Union, *, limit: int | None = None) -> list[UnbuiltUnit]:
+    """未建会单位 of `root`'s subtree (see `SubtreeCoverage.unbuilt_units`)."""
+    return SubtreeCoverage(root, SubtreeCounts(root)).unbuilt_units(root, limit=limit)

@@ -112,6 +112,7 @@ class Progress:
     today: datetime.date
     children: list[Line] = field(default_factory=list)
     laggards: list[Line] = field(default_factory=list)  # target holders anywhere below, behind
+    coverage: SubtreeCoverage | None = None  # for the 未建会单位 of the node's subtree
 
     @property
     def allocated(self) -> int:
@@ -206,7 +207,11 @@ def union_progress(
         )
 
     progress = Progress(
-        node=line(union), campaign=campaign, today=today, children=[line(c) for c in children]
+        node=line(union),
+        campaign=campaign,
+        today=today,
+        children=[line(c) for c in children],
+        coverage=coverage,
     )
 
     # Laggards anywhere below: every target holder whose subtree is behind the pace.

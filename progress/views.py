@@ -22,7 +22,6 @@ from django.views.decorators.http import require_POST
 
 from progress.control_points import PointUnusable, compare, covering, request_point
 from progress.counts import counted_unions, subtree_member_counts
-from progress.coverage import unbuilt_units
 from progress.export import comparison_workbook, progress_workbook, statistics_workbook
 from progress.forms import ChildTargetsForm
 from progress.models import Campaign, ControlPoint, Target
@@ -135,7 +134,7 @@ def union_page(request, pk):
             "ancestors": ancestors,
             "chart": chart,
             "can_set_targets": can_set_targets_below(request.user, union) and campaign is not None,
-            "unbuilt": unbuilt_units(union, limit=UNBUILT_SHOWN)
+            "unbuilt": progress.coverage.unbuilt_units(union, limit=UNBUILT_SHOWN)
             if progress.node.coverage.units_without_union
             else [],
             "terms_due": list(due[:50]),
@@ -165,7 +164,7 @@ def report_xlsx(request, pk):
         on=progress.today.replace(day=1) - datetime.timedelta(days=1),
     )
     filename = f"进度通报-{union.name}-{progress.today:%Y%m%d}.xlsx"
-    unbuilt = unbuilt_units(union) if progress.node.coverage.units_without_union else []
+    unbuilt = progress.coverage.unbuilt_units(union)
     return _download(
         progress_workbook(progress, month_start=month_start, unbuilt=unbuilt), filename
     )

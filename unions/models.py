@@ -35,6 +35,8 @@ class Unit(models.Model):
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
         ordering = ["name"]
+        # The latest change, read by every progress page (progress.coverage.units_version).
+        indexes = [models.Index(fields=["updated_at"], name="unit_updated_at")]
 
     def __str__(self) -> str:
         return self.name
@@ -88,6 +90,8 @@ class Union(MPTTModel):
     class Meta:
         verbose_name = _("工会组织")
         verbose_name_plural = _("工会组织")
+        # The latest change, read by every progress page (progress.coverage.units_version).
+        indexes = [models.Index(fields=["updated_at"], name="union_updated_at")]
 
     def __str__(self) -> str:
         return self.name

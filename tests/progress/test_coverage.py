@@ -90,7 +90,7 @@ def test_unbuilt_units_are_listed_for_the_subtree_only(covered):
 
 
 def test_a_unit_of_a_switched_off_union_has_no_union(covered):
-    Union.objects.filter(pk=covered["school"].pk).update(is_active=False)
+    union_services.set_union_active(actor=None, union=covered["school"], active=False)
     cov = union_progress(covered["county"]).node.coverage
     assert (cov.units, cov.units_with_union) == (5, 1)
     assert {u.name for u in unbuilt_units(covered["county"])} >= {"桃源一中", "桃源一中后勤服务部"}
@@ -142,7 +142,10 @@ def test_coverage_in_the_progress_report(client, covered, make_user):
     assert any("1 个单位未填职工人数" in n for n in notes)
     assert any("未关联单位的会员 4 名" in n for n in notes)
     unbuilt = wb["未建会单位"]
-    assert [r[1] for r in unbuilt.iter_rows(min_row=4, values_only=True)] == ["漳江超市", "漳江饭店"]
+    assert [r[1] for r in unbuilt.iter_rows(min_row=4, values_only=True)] == [
+        "漳江超市",
+        "漳江饭店",
+    ]
 
 
 def test_coverage_in_progress_json(covered):
@@ -159,3 +162,19 @@ def test_coverage_in_progress_json(covered):
     text = io.StringIO()
     call_command("progress", "--union", "桃源县总工会", stdout=text)
     assert "入会率 45.2%（会员 33 / 职工人数 73），建会率 60.0%" in text.getvalue()
+
+
+def test_coverage_follows_changes_to_units_and_unions(covered):
+    before = union_progress(covered["county"]).node.coverage
+    assert (before.units, before.employees) == (5, 73)
+    unit(covered["school"], "桃源一中食堂", 7)  # a new link
+    school_unit = covered["school"].units.get(name="桃源一中后勤服务部")
+    school_unit.staff_count = 3  # now every unit of the school has 职工人数
+    school_unit.save()
+    after = union_progress(covered["county"]).node.coverage
+    assert (after.units, after.employees, after.members) == (6, 73 + 40 + 3 + 7, 43)
+    # the base union has a live 工会小组 below it: switched off the way the services do it
+    covered["base"].is_active = False
+    covered["base"].save(update_fields=["is_active", "updated_at"])
+    switched_off = union_progress(covered["county"]).node.coverage
+    assert switched_off.units_with_union == after.units_with_union - 1
