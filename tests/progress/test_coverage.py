@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from progress.coverage import unbuilt_units
 from progress.rollups import union_progress
 from unions import services as union_services
-from unions.models import Union, User
+from unions.models import User
 
 
 def unit(union, name, staff=None, code=None):

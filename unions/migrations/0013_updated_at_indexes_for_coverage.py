@@ -4,22 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('unions', '0012_all_audit_actions'),
+        ("unions", "0012_all_audit_actions"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='union',
-            index=models.Index(fields=['updated_at'], name='union_updated_at'),
+            model_name="union",
+            index=models.Index(fields=["updated_at"], name="union_updated_at"),
         ),
         migrations.AddIndex(
-            model_name='union',
-            index=models.Index(fields=['tree_id', 'lft'], name='unions_union_tree_id_lft_idx'),
+            model_name="union",
+            index=models.Index(fields=["tree_id", "lft"], name="unions_union_tree_id_lft_idx"),
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(fields=['updated_at'], name='unit_updated_at'),
+            model_name="unit",
+            index=models.Index(fields=["updated_at"], name="unit_updated_at"),
         ),
     ]
