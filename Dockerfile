@@ -1,6 +1,9 @@
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/data
 WORKDIR /app
+# pg_dump/pg_restore for `manage.py backup` (bookworm's client is 15, as the compose database)
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml requirements.lock ./
 RUN pip install --no-cache-dir -c requirements.lock .
 COPY . .
