@@ -293,6 +293,9 @@ def _validate(row: UnionRow, values: dict) -> None:
             row.unit["name"] = row.data.get("name", "")
         else:
             row.unit = {}  # an address or nature alone names no unit
+    if row.unit and row.data.get("staff_count") is not None:
+        # seed 002 lists 职工人数 among the unit's items: the unit keeps it too (入会率)
+        row.unit["staff_count"] = row.data["staff_count"]
 
 
 def _did_you_mean(code_list: codes.CodeList, value: object) -> str:

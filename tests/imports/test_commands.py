@@ -283,7 +283,7 @@ def test_import_unions_creates_and_updates_unions_under_their_parents(tmp_path, 
     assert (summary["created"], summary["updated"], summary["invalid"]) == (2, 1, 5)
     company = Union.objects.get(name="桃源杰新纺织印染公司工会")
     assert (company.parent, company.credit_code, company.kind) == (tree["county"], credit(1), "04")
-    assert company.units.get().credit_code == unit_code(1)
+    assert (company.units.get().credit_code, company.units.get().staff_count) == (unit_code(1), 180)
     group = Union.objects.get(name="杰新一车间工会小组")
     assert (group.parent, group.kind) == (company, "07")
     school = Union.objects.get(pk=tree["school"].pk)
