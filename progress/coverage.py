@@ -22,7 +22,8 @@ bytes each) and grouped in memory.
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import mul
 
 from django.db import connection
 
@@ -121,8 +122,10 @@ class UnitSide:
     ends: list[int]  # rght of each group's union
     pks: list[int]
     is_base: list[bool]
-    own_only: list[bool]  # the group takes its union's own members, not its subtree's
-    complete: list[bool]  # every unit of the group has 职工人数
+    keys: list[tuple[int, int]]  # (tree_id, lft) of each group's union
+    subtree_groups: list[int]  # indexes of groups that take their union's whole subtree
+    complete: list[int]  # 1 when every unit of the group has 职工人数, else 0
+    incomplete: list[int]  # 1 - complete
     units: list[int]  # prefix sums over the groups from here on
     with_union: list[int]
     employees: list[int]  # of complete groups only
@@ -170,7 +173,7 @@ def build_unit_side(root: Union) -> UnitSide:
             groups.append(figures)
     columns = list(zip(*groups, strict=True)) or [()] * 8
     starts, ends, pks, is_base, units, with_union, employees, unstaffed = columns
-    complete = [n == 0 for n in unstaffed]
+    complete = [int(n == 0) for n in unstaffed]
 
     def prefix(values):
         return [0, *accumulate(values)]
@@ -180,8 +183,14 @@ def build_unit_side(root: Union) -> UnitSide:
         ends=list(ends),
         pks=list(pks),
         is_base=list(is_base),
-        own_only=[not b or e - s == 1 for b, s, e in zip(is_base, starts, ends, strict=True)],
+        keys=[(root.tree_id, lft) for lft in starts],
+        subtree_groups=[
+            i
+            for i, (b, s, e) in enumerate(zip(is_base, starts, ends, strict=True))
+            if b and e - s > 1
+        ],
         complete=complete,
+        incomplete=[1 - c for c in complete],
         units=prefix(units),
         with_union=prefix(with_union),
         employees=prefix(e if c else 0 for e, c in zip(employees, complete, strict=True)),
@@ -236,19 +245,12 @@ class SubtreeCoverage:
         self.root, self.counts = root, counts
         self.side = side = unit_side(root)
         tree = root.tree_id
-        own = counts.own_by_position()
-        members = [
-            own.get((tree, lft), 0) if own_only else counts.members_in(tree, lft, rght)
-            for lft, rght, own_only in zip(side.starts, side.ends, side.own_only, strict=True)
-        ]
-        self._rated = [
-            0,
-            *accumulate(m if c else 0 for m, c in zip(members, side.complete, strict=True)),
-        ]
-        self._unrated = [
-            0,
-            *accumulate(0 if c else m for m, c in zip(members, side.complete, strict=True)),
-        ]
+        # C-level loops: this runs on every progress page, over every group of the subtree
+        members = list(map(counts.own_by_position().get, side.keys, repeat(0)))
+        for i in side.subtree_groups:  # base unions with 分会 or 工会小组: their whole subtree
+            members[i] = counts.members_in(tree, side.starts[i], side.ends[i])
+        self._rated = [0, *accumulate(map(mul, members, side.complete))]
+        self._unrated = [0, *accumulate(map(mul, members, side.incomplete))]
         self._grouped = [0, *accumulate(members)]
 
     def _enclosing_base(self, union: Union) -> int | None:
