@@ -1,5 +1,6 @@
 """The progress report (每月进度通报) and seed 000's statistics table as xlsx."""
 
+import datetime
 import io
 
 from openpyxl import Workbook
@@ -239,9 +240,14 @@ def _coverage_notes(ws, cov: Coverage | None, *, row: int) -> None:
 
 
 def statistics_workbook(
-    total: UnionStatistics, stats: list[UnionStatistics], *, year: int
+    total: UnionStatistics,
+    stats: list[UnionStatistics],
+    *,
+    year: int,
+    as_of: datetime.date | None = None,
 ) -> bytes:
-    """`stats` per child; the 合计 row is `total`, the whole subtree including the union itself."""
+    """`stats` per child; the 合计 row is `total`, the whole subtree including the union itself;
+    `as_of`: the day of the nightly figures they come from (None: counted now)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "会员人数统计表"
@@ -280,7 +286,8 @@ def statistics_workbook(
     _table(
         ws,
         f"{total.union.name}会员人数统计表（{year}年）",
-        "会员数含本年度退休会员；劳务派遣、临聘人员只享受会员福利，其余身份类别享受职工福利。",
+        "会员数含本年度退休会员；劳务派遣、临聘人员只享受会员福利，其余身份类别享受职工福利。"
+        + (f"数字为 {as_of:%Y年%m月%d日} 夜间统计。" if as_of else ""),
         header,
         rows,
         [6, 36, 10, 10, 10, 12, 12],

@@ -80,6 +80,9 @@ class DailySnapshot(models.Model):
         Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     members = models.PositiveIntegerField(_("在册会员（含下级）"))
+    # The 会员人数统计表 figures of the subtree that day (progress.statistics.FIGURES →
+    # numbers), for subtrees too large to count live; empty when not computed.
+    statistics = models.JSONField(_("会员人数统计"), default=dict, blank=True)
 
     class Meta:
         db_table = "unions_dailysnapshot"

@@ -26,7 +26,7 @@ from progress.export import comparison_workbook, progress_workbook, statistics_w
 from progress.forms import ChildTargetsForm
 from progress.models import Campaign, ControlPoint, Target
 from progress.rollups import current_campaign, snapshot_members, trend, union_progress
-from progress.statistics import member_statistics
+from progress.statistics import report_statistics
 from progress.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
 from progress.targets_sheet import SheetUnreadable
 from progress.todo import todo_for
@@ -175,7 +175,7 @@ def statistics_xlsx(request, pk):
     union = _union(request, pk)
     year = timezone.localdate().year
     children = list(counted_unions(union.get_children()).order_by("lft"))
-    stats = member_statistics(union, [union, *children], year=year)
+    report = report_statistics(union, children, year=year)
     audit.record(
         AuditEntry.Action.EXPORT,
         request=request,
@@ -184,7 +184,9 @@ def statistics_xlsx(request, pk):
         detail={"report": "member_statistics", "year": year},
     )
     filename = f"会员人数统计表-{union.name}-{year}.xlsx"
-    return _download(statistics_workbook(stats[0], stats[1:], year=year), filename)
+    return _download(
+        statistics_workbook(report.total, report.rows, year=year, as_of=report.as_of), filename
+    )
 
 
 def _target_setting(request, pk):

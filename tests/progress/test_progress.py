@@ -218,6 +218,50 @@ def test_member_statistics_table(tree, make_member):
     assert (total.members, total.staff_welfare, total.member_welfare_only) == (4, 3, 1)
 
 
+def test_large_subtrees_read_the_statistics_of_the_nightly_snapshot(
+    client, tree, make_member, make_user, settings
+):
+    make_member(tree["base"], male=False, extra={"身份类别": "劳务派遣"})
+    make_member(tree["school"])
+    take_daily_snapshots(on=timezone.localdate())
+    make_member(tree["school"], male=False)  # after the night's count
+    settings.STATISTICS_LIVE_MAX = 1  # the county's 3 members make it "large"
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+
+    response = client.get(reverse("progress:statistics_xlsx", args=[tree["county"].pk]))
+
+    ws = load_workbook(io.BytesIO(response.content)).active
+    assert f"数字为 {timezone.localdate():%Y年%m月%d日} 夜间统计" in ws["A2"].value
+    rows = {r[1]: r[2:] for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert rows["漳江街道办事处工会联合会"] == (1, 0, 1, 0, 1)
+    assert rows["桃源一中工会"] == (1, 0, 0, 1, 0)  # the later member is not in it
+    assert rows["合计（含本级）"] == (2, 0, 1, 1, 1)
+    snapshot = DailySnapshot.objects.get(union=tree["town"], on=timezone.localdate())
+    assert snapshot.statistics == {
+        "members": 1,
+        "retired_this_year": 0,
+        "women": 1,
+        "member_welfare_only": 1,
+    }
+    # small subtrees, and any subtree before the first night, are counted now
+    settings.STATISTICS_LIVE_MAX = 100
+    live = load_workbook(
+        io.BytesIO(
+            client.get(reverse("progress:statistics_xlsx", args=[tree["county"].pk])).content
+        )
+    ).active
+    assert "夜间统计" not in live["A2"].value
+    assert [r[2] for r in live.iter_rows(min_row=4, values_only=True)][-1] == 3
+    DailySnapshot.objects.all().delete()
+    settings.STATISTICS_LIVE_MAX = 1
+    fresh = load_workbook(
+        io.BytesIO(
+            client.get(reverse("progress:statistics_xlsx", args=[tree["county"].pk])).content
+        )
+    ).active
+    assert [r[2] for r in fresh.iter_rows(min_row=4, values_only=True)][-1] == 3
+
+
 # -- pages --------------------------------------------------------------------------
 
 
