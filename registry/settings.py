@@ -287,7 +287,7 @@ CELERY_BEAT_SCHEDULE["unions.daily_snapshots"] = {
 }
 # 会员人数统计表: counted at download for subtrees of at most this many members; larger
 # ones read the figures the daily snapshot counted (women and 身份类别 are in no tally).
-STATISTICS_LIVE_MAX = envint("STATISTICS_LIVE_MAX", 100_000)
+STATISTICS_LIVE_MAX = envint("STATISTICS_LIVE_MAX", 50_000)
 # 控制点 (issue 14): every tree frozen on the evening of a campaign's deadline.
 CELERY_BEAT_SCHEDULE["progress.control_points_at_deadline"] = {
     "task": "progress.tasks.control_points_at_deadline",
