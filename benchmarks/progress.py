@@ -8,7 +8,8 @@ filled by one grouped insert); later runs reuse it. Prints, for the root and for
 the median server time of the progress computation and of the whole page (rendered through
 Django's handler, in process), and the number of queries of each. Targets (issue 12): the
 root's page ≤ 100 ms, a county's ≤ 50 ms, a number of queries that does not grow with the
-tree; the counts come from the per-union tallies.
+tree; the counts come from the per-union tallies. Also times the coverage figures (入会率,
+建会率: the subtree's units read and grouped, and the per-request part while they are kept).
 """
 
 import argparse
@@ -99,6 +100,24 @@ def main() -> int:
             print(
                 f"{label + ' (' + format(size, ',') + ' unions) ' + kind:<42}{median:>10.1f}{fastest:>9.1f}{queries:>9}"
             )
+    from progress.counts import SubtreeCounts
+    from progress.coverage import SubtreeCoverage, build_unit_side
+
+    print(f"\n{'coverage (issue 14)':<42}{'median ms':>10}{'min ms':>9}{'queries':>9}")
+    for label, union in (("root", root), ("county", county)):
+        counts = SubtreeCounts(union)
+        for kind, fn in (
+            ("units read and grouped", lambda u=union: build_unit_side(u)),
+            ("per request (units kept)", lambda u=union, c=counts: SubtreeCoverage(u, c)),
+        ):
+            median, fastest, queries = timed(fn, args.runs)
+            print(f"{label + ' ' + kind:<42}{median:>10.1f}{fastest:>9.1f}{queries:>9}")
+        cov = union_progress(union).node.coverage
+        print(
+            f"  {label}: 入会率 {cov.join_rate} ({cov.members:,} / {cov.employees:,}),"
+            f" 建会率 {cov.union_rate} ({cov.units_with_union:,} / {cov.units:,}),"
+            f" 未填职工人数 {cov.units_without_staff:,} units, 未关联单位的会员 {cov.members_without_unit:,}"
+        )
     page = client.get(reverse("progress:union", args=[root.pk]))
     assert page.status_code == 200, (page.status_code, page.get("Location"))
     counted = union_progress(root).node.members
