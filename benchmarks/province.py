@@ -11,7 +11,9 @@ mobiles, realistic names and three extra columns. Unions and members go in with 
 in chunks (memory stays flat at 10 M); the per-union tallies (`members.UnionTally`) are filled
 at the end with one grouped INSERT … SELECT, as `members.tallies.recount` would, and proved by
 `members.tallies.differences`. A current campaign puts a target on every union; accounts
-`bench_admin`, `bench_viewer` (root) and `bench_county` (first county, 管理员) are created.
+`bench_admin`, `bench_viewer` (root) and `bench_county` (first county, 管理员) are created, and
+50 officers for the load test (`bench_officer_00`…: county 查看 and town 采集员 accounts, the
+pledge signed).
 
 A database already holding the requested sizes is reused unless --rebuild. Prints the time of
 each step, rows/s, and the size of the member table and of each of its indexes.
@@ -35,6 +37,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
 TOWNS_PER_COUNTY = 24
 UNIONS_PER_COUNTY = 500
 CHUNK = 100_000
+OFFICERS = 50
 PASSWORD = "Bench-Officer-2026"  # noqa: S105 - a benchmark account
 REGIONS = ["420102", "420106", "420111", "420502", "420602", "421002", "421182", "422801"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -227,6 +230,45 @@ MEMBER_COLUMNS = [
 ]
 
 
+def officer_accounts() -> list[tuple[str, int, str]]:
+    """(username, union id, role) of the load test's officers: county 查看 and town 采集员
+    accounts spread over the counties. Neither role must use a second factor under the
+    default `MFA_REQUIRED_ROLES` (admin@county), so a script can log them in."""
+    from unions.models import Union, User
+
+    counties = list(Union.objects.filter(level=1).order_by("lft").values_list("pk", flat=True))
+    towns = list(Union.objects.filter(level=2).order_by("lft").values_list("pk", flat=True))
+    accounts = []
+    for i in range(OFFICERS):
+        if i % 2 == 0 or not towns:
+            union_id = counties[(i // 2) % len(counties)] if counties else 1
+            accounts.append((f"bench_officer_{i:02d}", union_id, User.Role.VIEWER))
+        else:
+            union_id = towns[(i * 37) % len(towns)]
+            accounts.append((f"bench_officer_{i:02d}", union_id, User.Role.COLLECTOR))
+    return accounts
+
+
+def ensure_officers() -> list[str]:
+    """Create the officers (password `PASSWORD`) when missing, each having signed the
+    current confidentiality pledge; returns their usernames."""
+    from unions import pledge
+    from unions.models import PledgeAcceptance, User
+
+    version = pledge.current()
+    names = []
+    for username, union_id, role in officer_accounts():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, union_id=union_id, role=role)
+            user.must_change_password = False
+            user.set_password(PASSWORD)
+            user.save()
+        PledgeAcceptance.objects.get_or_create(user=user, version=version)
+        names.append(username)
+    return names
+
+
 def is_built(unions: int, members: int) -> bool:
     from members.models import Member, UnionTally
     from unions.models import Union, User
@@ -251,6 +293,7 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
     say = (lambda *a: None) if quiet else print
     if not rebuild and is_built(unions, members):
         say(f"reusing {unions:,} unions and {members:,} members")
+        ensure_officers()
         return {}
     times = {}
     started = time.perf_counter()
@@ -350,6 +393,7 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
         user = User(username=username, union_id=union_id, role=role, must_change_password=False)
         user.set_password(PASSWORD)
         user.save()
+    ensure_officers()
     t = time.perf_counter()
     with connection.cursor() as cur:
         for table in ("members_member", "unions_union", "unions_target", "members_uniontally"):

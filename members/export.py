@@ -11,7 +11,7 @@ import datetime
 import io
 import time
 
-from django.db import connection
+from django.db import connections
 
 from registry.cells import FORMULA_STARTS, safe_text
 
@@ -93,6 +93,7 @@ def _extra_keys(queryset) -> list[str]:
     DISTINCT over jsonb_object_keys, sorted); elsewhere one pass over the JSON column,
     in first-seen order."""
     columns = {name for name, _ in COLUMNS}
+    connection = connections[queryset.db]  # the replica's, for an export routed there
     if connection.vendor == "postgresql":
         inner, params = queryset.order_by().values("extra").query.sql_with_params()
         with connection.cursor() as cursor:
