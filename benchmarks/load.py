@@ -180,11 +180,16 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> subproce
     for _ in range(120):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
-                return server
+                break
         except OSError:
             time.sleep(0.5)
-    server.kill()
-    raise SystemExit("gunicorn did not answer /healthz within a minute")
+    else:
+        server.kill()
+        raise SystemExit("gunicorn did not answer /healthz within a minute")
+    for _ in range(workers * 3):  # every worker has imported the views and templates once
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=30):  # noqa: S310
+            pass
+    return server
 
 
 def read_stats(prefix: str) -> list[dict]:
@@ -286,6 +291,7 @@ def main() -> int:
                 env={**env, "LOAD_PLAN": str(Path(tmp) / "plan.json")},
                 check=True,
                 stdout=subprocess.DEVNULL,
+                stderr=open(Path(tmp) / "locust.log", "w"),  # noqa: SIM115 - closed at exit
             )
         finally:
             server.send_signal(signal.SIGTERM)
