@@ -13,10 +13,11 @@ postgres://postgres@127.0.0.1:5432/province; benchmarks/province.py builds it wh
    secret, plain HTTP: the secure-cookie and HTTPS-redirect switches off);
 3. locust, headless, `--users` officers spawned at `--spawn-rate` a second, each logging in
    and then browsing member lists, searches, member details, progress and import previews
-   with 1–3 s between clicks, for `--duration` seconds (benchmarks/locustfile.py);
+   with 2–8 s between clicks (benchmarks/locustfile.py); the statistics start once all
+   have been started (the logins — a deliberate password hash each — are not measured;
+   a late one is shown but not held to the target) and run for `--duration` seconds;
 4. a table per page type (requests, p50, p95, p99, errors), the load average, and the
-   check: p95 ≤ 500 ms for every page type and no error (logging in, a password hash on
-   purpose, is shown but not held to the page target).
+   check: p95 ≤ 500 ms for every page type and no error.
 
 Exits non-zero when the check fails. Use `--duration 20 --users 10` for a quick try.
 """
@@ -42,7 +43,8 @@ os.environ.setdefault("MEDIA_ROOT", str(ROOT / "var" / "load-media"))
 import province  # noqa: E402
 
 P95_TARGET_MS = 500
-NOT_HELD = ("login", "login (form)")  # a deliberate password hash, once per officer
+# The last logins can fall after the statistics start: shown, not held to a page's target.
+NOT_HELD = ("login", "login (form)")
 SAMPLE = 40
 
 
@@ -87,9 +89,7 @@ def preview_job(user, file: Path) -> int:
     earlier = ImportJob.objects.filter(uploader=user, state=ImportJob.State.PREVIEW).first()
     if earlier is not None:
         return earlier.pk
-    base = (
-        Union.objects.filter(subtree_q(user.union), kind=codes.KIND_BASE).order_by("lft").first()
-    )
+    base = Union.objects.filter(subtree_q(user.union), kind=codes.KIND_BASE).order_by("lft").first()
     upload = SimpleUploadedFile("会员花名册.xlsx", file.read_bytes())
     queue, services.queue = services.queue, lambda job: None
     try:
@@ -157,7 +157,7 @@ def server_env(static_root: str) -> dict:
     return env
 
 
-def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_gunicorn(env: dict, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(  # noqa: S603 - our own command line
         [
@@ -176,6 +176,7 @@ def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> subproce
         ],
         cwd=ROOT,
         env=env,
+        stderr=log.open("w"),
     )
     for _ in range(120):
         try:
@@ -226,7 +227,7 @@ def table(stats: list[dict]) -> tuple[bool, list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--spawn-rate", type=float, default=2)
     parser.add_argument("--duration", type=int, default=120, help="seconds of browsing")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
@@ -253,12 +254,15 @@ def main() -> int:
             env=env,
             check=True,
         )
-        server = start_gunicorn(env, args.port, args.workers, args.threads)
+        server = start_gunicorn(
+            env, args.port, args.workers, args.threads, Path(tmp) / "gunicorn.log"
+        )
         prefix = str(Path(tmp) / "locust")
         load_before = os.getloadavg()
         print(
             f"gunicorn: {args.workers} workers × {args.threads} threads, DEBUG=0; "
-            f"{args.users} officers for {args.duration} s "
+            f"{args.users} officers log in ({args.spawn_rate:g} a second), then browse for "
+            f"{args.duration} s "
             f"(load {load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f} "
             f"on {os.cpu_count()} CPUs, {datetime.datetime.now(datetime.UTC):%H:%M} UTC)"
         )
@@ -276,12 +280,13 @@ def main() -> int:
                     "--spawn-rate",
                     str(args.spawn_rate),
                     "--run-time",
-                    f"{args.duration}s",
+                    f"{args.duration + int(args.users / args.spawn_rate) + 1}s",
                     "--host",
                     f"http://127.0.0.1:{args.port}",
                     "--csv",
                     prefix,
                     "--only-summary",
+                    "--reset-stats",
                     "--loglevel",
                     "WARNING",
                     "--exit-code-on-error",

@@ -23,7 +23,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 class Officer(HttpUser):
-    wait_time = between(1, 3)  # reading the page before the next click
+    wait_time = between(2, 8)  # reading the page before the next click
 
     def on_start(self):
         self.plan = PLAN["officers"][next(_next_officer) % len(PLAN["officers"])]
