@@ -77,9 +77,7 @@ def test_a_stuck_report_job_is_failed_by_the_sweep(county_admin, tree, settings,
     assert job.state == ExportJob.State.FAILED and "请重新导出" in job.message
 
 
-def test_the_union_page_exports_that_union_and_below_only(
-    client, tree, county_admin, make_member
-):
+def test_the_union_page_exports_that_union_and_below_only(client, tree, county_admin, make_member):
     inside = make_member(tree["base"], name="王小明")
     outside = make_member(tree["school"], name="李小红")
     client.force_login(county_admin)
