@@ -5,6 +5,7 @@ machine runs the whole app; production fails closed (no built-in SECRET_KEY,
 DEBUG off unless asked for).
 """
 
+import json
 import os
 import re
 from pathlib import Path
@@ -232,8 +233,14 @@ WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: uploads go through access-checked views
+# Uploads, error reports and export files: a directory on this machine by default; on
+# several machines, an object store shared by web and worker (docs/deployment.md), e.g.
+# FILE_STORAGE_BACKEND=storages.backends.s3.S3Storage with its options as JSON.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": envstr("FILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(envstr("FILE_STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
