@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from imports import engine
 from imports.models import ImportJob, ImportProblem
+from registry.files import local_path
 from unions.access import can_import, user_root
 from unions.models import User
 
@@ -138,17 +139,19 @@ def _analyse_file(job: ImportJob, *, uploader: User, commit_phase: bool):
         "progress": Progress(job, commit_phase=commit_phase),
     }
     # Rights were checked by `run` (can_import); the engine is given the scope, not the user.
-    if job.kind == ImportJob.Kind.UNIONS:
-        plan = engine.analyse_unions(job.file.path, root=job.union, **common)
-    else:
-        plan = engine.analyse_members(
-            job.file.path,
-            union=job.union,
-            root=user_root(uploader),
-            made_at=previous_upload_at(job),
-            keep_newer=not (commit_phase and job.summary.get("overwrite_newer")),
-            **common,
-        )
+    # The upload is in storage, maybe on another machine: read through a local copy.
+    with local_path(job.file) as path:
+        if job.kind == ImportJob.Kind.UNIONS:
+            plan = engine.analyse_unions(path, root=job.union, **common)
+        else:
+            plan = engine.analyse_members(
+                path,
+                union=job.union,
+                root=user_root(uploader),
+                made_at=previous_upload_at(job),
+                keep_newer=not (commit_phase and job.summary.get("overwrite_newer")),
+                **common,
+            )
     if plan.summary.status == "rejected":
         raise engine.FileRejected(plan.summary.message)
     return plan

@@ -5,15 +5,24 @@ The export rule itself (which members, cap, masking, one audit entry) is
 the job row, keeps the file for `MEMBER_EXPORT_KEEP_HOURS` and makes sure no job is left
 running: a job whose worker has been silent `MEMBER_EXPORT_STALL_MINUTES` is failed by the
 sweep (Celery beat) or when its owner starts the next one.
+
+Reports of other apps (the progress page's 进度通报 and 会员人数统计表) run on the same
+jobs: the app registers a `Report` (how to write it, what to call the file) at start-up
+and `start_report` queues it; the rest — one unfinished job per account, progress page,
+audited download, the file's time, the sweep — is shared. Reports and exports read from
+the replica when there is one (`registry.db_router`).
 """
 
 import datetime
 import logging
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,8 +30,10 @@ from django.utils.translation import gettext as _
 from members import exports
 from members.models import ExportJob
 from members.selectors import MemberFilter, SearchTooShort
+from registry.db_router import reading_from_replica
+from unions import audit
 from unions.access import union_in_scope, user_root
-from unions.models import Union, User
+from unions.models import AuditEntry, Union, User
 
 log = logging.getLogger(__name__)
 
@@ -73,23 +84,76 @@ def start(
 
         search_q(member_filter.q)  # raises SearchTooShort before anything is queued
     member_filter = exports.for_user(member_filter, user)
+    data = {name: getattr(member_filter, name) for name in FILTER_FIELDS}
+    data["union"] = member_filter.union.pk if member_filter.union else None
+    return _queue_job(
+        user=user,
+        union=member_filter.union,
+        data=data,
+        summary=member_filter.summary(),
+        fmt=fmt,
+        via=via,
+        masked=exports.masked_for(user),
+    )
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report another app writes through export jobs.
+
+    `write(user=, union=, params=)` returns the file's bytes (xlsx) and reads what it
+    needs (run on the replica, if any); `filename(union)` names the download."""
+
+    title: str
+    write: Callable[..., bytes]
+    filename: Callable[[Union], str]
+
+
+REPORTS: dict[str, Report] = {}
+REPORT_VIA = "report"  # `ExportJob.via` of a report job: the page says 已生成, not 名会员
+
+
+def register_report(name: str, report: Report) -> None:
+    REPORTS[name] = report
+
+
+def start_report(*, user: User, union: Union, name: str, params: dict | None = None) -> ExportJob:
+    """Queue the report `name` of `union` (in the user's scope, checked by the caller and
+    again by the worker) for `user`. Raises ExportRunning like `start`."""
+    report = REPORTS[name]
+    return _queue_job(
+        user=user,
+        union=union,
+        data={"report": name, "union": union.pk, "params": params or {}},
+        summary=f"{report.title}：{union.name}",
+        fmt=ExportJob.Format.XLSX,
+        via=REPORT_VIA,
+        masked=False,
+    )
+
+
+def is_report(job: ExportJob) -> bool:
+    return job.via == REPORT_VIA
+
+
+def _queue_job(*, user, union, data, summary, fmt, via, masked) -> ExportJob:
+    """One unfinished job per account (a stalled one is failed first, so a dead worker
+    blocks nobody); the job goes to the worker once this transaction commits."""
     current = running_for(user)
     if current is not None:
         if not _is_stalled(current):
             raise ExportRunning(current)
         fail(current.pk, _stalled_message())
-    data = {name: getattr(member_filter, name) for name in FILTER_FIELDS}
-    data["union"] = member_filter.union.pk if member_filter.union else None
     try:
         with transaction.atomic():
             job = ExportJob.objects.create(
                 user=user,
-                union=member_filter.union,
+                union=union,
                 filter=data,
-                summary=member_filter.summary()[:500],
+                summary=summary[:500],
                 format=fmt,
                 via=via,
-                masked=exports.masked_for(user),
+                masked=masked,
             )
     except IntegrityError:  # a second click raced the first: one unfinished job per account
         raise ExportRunning(running_for(user)) from None
@@ -149,6 +213,9 @@ def run(job_id: int, *, task_id: str = "") -> None:
     if user is None or user_root(user) is None or (union and not union_in_scope(user, union)):
         fail(job.pk, _("您的账号或所选工会已不在可导出的范围内，未生成文件。"))
         return
+    if "report" in data:
+        _run_report(job, user=user, union=union, data=data)
+        return
     member_filter = MemberFilter(
         union=union, **{k: v for k, v in data.items() if k in FILTER_FIELDS}
     )
@@ -168,28 +235,54 @@ def run(job_id: int, *, task_id: str = "") -> None:
             root = union or user_root(user)
             stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
             filename = f"会员名单-{root.name}-{stamp}{suffix}"
-            with transaction.atomic():
-                current = ExportJob.objects.select_for_update().get(pk=job.pk)
-                if current.state != State.RUNNING:
-                    return  # failed by the sweep while we wrote: drop the file
-                current.file.save(f"export-{job.pk}{suffix}", File(out), save=False)
-                now = timezone.now()
-                current.state = State.DONE
-                current.rows_done = current.rows_total = rows
-                current.masked = masked  # the rights as they were when the file was written
-                current.filename = filename
-                current.finished_at = now
-                current.expires_at = now + datetime.timedelta(
-                    hours=settings.MEMBER_EXPORT_KEEP_HOURS
-                )
-                current.filter = {}
-                current.save()
+            _store(job, File(out), filename=filename, rows=rows, masked=masked)
     except (exports.ExportTooLarge, exports.NothingToExport) as refused:
         fail(job.pk, refused.message)
     except SearchTooShort:
         fail(job.pk, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
     except Exception:
         log.exception("export job %s failed", job.pk)
+        fail(job.pk, _("导出失败，未生成文件。请稍后重试；如仍失败，请联系平台运维。"))
+        raise
+
+
+def _store(job: ExportJob, content, *, filename: str, rows: int, masked: bool) -> None:
+    """The file is written: keep it for its time, unless the sweep failed the job meanwhile."""
+    suffix = "." + job.format
+    with transaction.atomic():
+        current = ExportJob.objects.select_for_update().get(pk=job.pk)
+        if current.state != State.RUNNING:
+            return  # failed by the sweep while we wrote: drop the file
+        current.file.save(f"export-{job.pk}{suffix}", content, save=False)
+        now = timezone.now()
+        current.state = State.DONE
+        current.rows_done = current.rows_total = rows
+        current.masked = masked  # the rights as they were when the file was written
+        current.filename = filename
+        current.finished_at = now
+        current.expires_at = now + datetime.timedelta(hours=settings.MEMBER_EXPORT_KEEP_HOURS)
+        current.filter = {}
+        current.save()
+
+
+def _run_report(job: ExportJob, *, user: User, union: Union | None, data: dict) -> None:
+    report = REPORTS.get(data["report"])
+    if report is None or union is None:
+        fail(job.pk, _("无法生成这份报表，请回到进度页重新导出。"))
+        return
+    try:
+        with reading_from_replica():
+            content = report.write(user=user, union=union, params=data.get("params") or {})
+        audit.record(
+            AuditEntry.Action.EXPORT,
+            actor=user,
+            union=union,
+            obj=union,
+            detail={"report": data["report"], "job": job.pk, **(data.get("params") or {})},
+        )
+        _store(job, ContentFile(content), filename=report.filename(union), rows=1, masked=False)
+    except Exception:
+        log.exception("report job %s failed", job.pk)
         fail(job.pk, _("导出失败，未生成文件。请稍后重试；如仍失败，请联系平台运维。"))
         raise
 

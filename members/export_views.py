@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 
 from members import export_jobs, exports, selectors
 from members.models import ExportJob
+from members.view_helpers import int_or_none
 from unions import audit
-from unions.access import get_in_scope, user_root
+from unions.access import get_in_scope, unions_for, user_root
 from unions.models import AuditEntry
 
 TOO_SHORT = "按证件号码或手机号码查找时请至少输入后4位数字。"
@@ -65,15 +66,17 @@ def start_export(request, member_filter, *, fmt: str, back: str):
 @login_required
 @require_POST
 def member_export(request):
-    """导出当前结果: the list's filter (kept in the session) as a background export."""
+    """导出当前结果: the list's filter (kept in the session) as a background export; from
+    a union's page (`union` posted), that union and everything below it."""
     from members.views import _current_filter
 
-    return start_export(
-        request,
-        _current_filter(request),
-        fmt=request.POST.get("format", "xlsx"),
-        back="members:list",
-    )
+    fmt = request.POST.get("format", "xlsx")
+    if request.POST.get("union"):
+        union = get_in_scope(unions_for(request.user), pk=int_or_none(request.POST["union"]))
+        member_filter = selectors.MemberFilter(union=union, include_sub=True)
+        back = reverse("progress:union", args=[union.pk])
+        return start_export(request, member_filter, fmt=fmt, back=back)
+    return start_export(request, _current_filter(request), fmt=fmt, back="members:list")
 
 
 def _status(job: ExportJob) -> dict:
@@ -101,6 +104,7 @@ def export_job(request, pk):
             "job": job,
             "status_url": reverse("members:export_status", args=[job.pk]),
             "recent": export_jobs.jobs_for(request.user).exclude(pk=job.pk)[:5],
+            "is_report": export_jobs.is_report(job),
         },
     )
 
@@ -124,7 +128,11 @@ def export_download(request, pk):
         AuditEntry.Action.EXPORT_DOWNLOADED,
         request=request,
         union=job.union,
-        object_repr=_("会员名单（%(n)d人）") % {"n": job.rows_done},
+        object_repr=(
+            job.summary
+            if export_jobs.is_report(job)
+            else _("会员名单（%(n)d人）") % {"n": job.rows_done}
+        ),
         detail={"job": job.pk, "rows": job.rows_done, "masked": job.masked, "format": job.format},
     )
     try:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from members.export import export_members
 from members.selectors import MemberFilter, members_to_export
+from registry.db_router import reading_from_replica
 from unions import audit
 from unions.access import can_see_personal_data, user_root
 from unions.models import AuditEntry, User
@@ -73,16 +74,17 @@ def export(
     members.selectors.SearchTooShort for a too-short digit search, and with `refuse_empty`
     NothingToExport when no member matches. `progress(done, total)` follows the writing."""
     member_filter = for_user(member_filter, user)
-    queryset = members_to_export(user, member_filter)
-    count = queryset.count()
-    limit = settings.MEMBER_EXPORT_MAX_ROWS
-    if count > limit:
-        raise ExportTooLarge(count, limit)
-    if refuse_empty and not count:
-        raise NothingToExport
     masked = masked_for(user)
-    report = (lambda done: progress(done, count)) if progress is not None else None
-    rows = export_members(queryset, out, masked=masked, fmt=fmt, progress=report)
+    with reading_from_replica():  # the members are read from the replica, if there is one
+        queryset = members_to_export(user, member_filter)
+        count = queryset.count()
+        limit = settings.MEMBER_EXPORT_MAX_ROWS
+        if count > limit:
+            raise ExportTooLarge(count, limit)
+        if refuse_empty and not count:
+            raise NothingToExport
+        report = (lambda done: progress(done, count)) if progress is not None else None
+        rows = export_members(queryset, out, masked=masked, fmt=fmt, progress=report)
     audit.record(
         AuditEntry.Action.EXPORT,
         request=request,

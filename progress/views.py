@@ -3,7 +3,6 @@ targets of the children of any union in their subtree. Also the pages of other a
 show subtree member counts (the home page, the union tree), so that every count comes
 from the one counter in `progress.counts`."""
 
-import datetime
 import tempfile
 from pathlib import Path
 from urllib.parse import quote
@@ -20,13 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members import export_jobs
+from progress import reports
 from progress.control_points import PointUnusable, compare, covering, request_point
-from progress.counts import counted_unions, subtree_member_counts
-from progress.export import comparison_workbook, progress_workbook, statistics_workbook
+from progress.counts import subtree_member_counts
+from progress.export import comparison_workbook
 from progress.forms import ChildTargetsForm
 from progress.models import Campaign, ControlPoint, Target
-from progress.rollups import current_campaign, snapshot_members, trend, union_progress
-from progress.statistics import report_statistics
+from progress.rollups import current_campaign, trend, union_progress
 from progress.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
 from progress.targets_sheet import SheetUnreadable
 from progress.todo import todo_for
@@ -146,47 +146,34 @@ def union_page(request, pk):
     )
 
 
+def _start_report(request, union, name: str, params: dict):
+    """Queue the workbook as an export job (progress bar, audited download kept for a
+    limited time) and show its page; or say why not."""
+    try:
+        job = export_jobs.start_report(user=request.user, union=union, name=name, params=params)
+    except export_jobs.ExportRunning as running:
+        messages.warning(request, running.message)
+        if running.job:
+            return redirect("members:export_job", pk=running.job.pk)
+        return redirect("progress:union", pk=union.pk)
+    return redirect("members:export_job", pk=job.pk)
+
+
 @login_required
+@require_POST
 def report_xlsx(request, pk):
     union = _union(request, pk)
     campaign = _campaign(request)
-    progress = union_progress(union, campaign=campaign)
-    audit.record(
-        AuditEntry.Action.EXPORT,
-        request=request,
-        union=union,
-        obj=union,
-        detail={"report": "progress", "campaign": campaign.name if campaign else None},
-    )
-    # The snapshot taken on the last evening of the previous month: this month's growth.
-    month_start = snapshot_members(
-        [union, *(c.union for c in progress.children)],
-        on=progress.today.replace(day=1) - datetime.timedelta(days=1),
-    )
-    filename = f"进度通报-{union.name}-{progress.today:%Y%m%d}.xlsx"
-    unbuilt = progress.coverage.unbuilt_units(union)
-    return _download(
-        progress_workbook(progress, month_start=month_start, unbuilt=unbuilt), filename
-    )
+    params = {"campaign": campaign.pk if campaign else None}
+    return _start_report(request, union, reports.PROGRESS, params)
 
 
 @login_required
+@require_POST
 def statistics_xlsx(request, pk):
     union = _union(request, pk)
-    year = timezone.localdate().year
-    children = list(counted_unions(union.get_children()).order_by("lft"))
-    report = report_statistics(union, children, year=year)
-    audit.record(
-        AuditEntry.Action.EXPORT,
-        request=request,
-        union=union,
-        obj=union,
-        detail={"report": "member_statistics", "year": year},
-    )
-    filename = f"会员人数统计表-{union.name}-{year}.xlsx"
-    return _download(
-        statistics_workbook(report.total, report.rows, year=year, as_of=report.as_of), filename
-    )
+    params = {"year": timezone.localdate().year}
+    return _start_report(request, union, reports.STATISTICS, params)
 
 
 def _target_setting(request, pk):

@@ -5,6 +5,7 @@ machine runs the whole app; production fails closed (no built-in SECRET_KEY,
 DEBUG off unless asked for).
 """
 
+import json
 import os
 import re
 from pathlib import Path
@@ -143,6 +144,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
 
+# A PostgreSQL read replica for reports and exports (docs/deployment.md); without it,
+# one database. In tests the alias mirrors `default` (Django's TEST MIRROR).
+if envstr("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = dj_database_url.parse(
+        envstr("DATABASE_REPLICA_URL", ""),
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["registry.db_router.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "unions.User"
 
@@ -221,8 +233,14 @@ WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never served directly: uploads go through access-checked views
+# Uploads, error reports and export files: a directory on this machine by default; on
+# several machines, an object store shared by web and worker (docs/deployment.md), e.g.
+# FILE_STORAGE_BACKEND=storages.backends.s3.S3Storage with its options as JSON.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": envstr("FILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(envstr("FILE_STORAGE_OPTIONS", "{}")),
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

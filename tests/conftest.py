@@ -177,7 +177,7 @@ def celery_eager():
 
 @pytest.fixture(autouse=True)
 def exports_run_in_place(request, monkeypatch, settings, tmp_path):
-    """A member export started in a test runs at once, inside the request that starts it,
+    """A member export (or a progress report) started in a test runs at once, inside the request that starts it,
     instead of on a worker; its file goes to a fresh media directory. Tests marked
     `worker` keep the real queue."""
     if request.node.get_closest_marker("worker"):
@@ -185,15 +185,15 @@ def exports_run_in_place(request, monkeypatch, settings, tmp_path):
     from members import export_jobs
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    real_start = export_jobs.start
+    real_queue = export_jobs._queue_job  # behind `start` and `start_report` (progress reports)
 
-    def start_and_run(**kwargs):
-        job = real_start(**kwargs)
+    def queue_and_run(**kwargs):
+        job = real_queue(**kwargs)
         export_jobs.run(job.pk)
         job.refresh_from_db()
         return job
 
-    monkeypatch.setattr(export_jobs, "start", start_and_run)
+    monkeypatch.setattr(export_jobs, "_queue_job", queue_and_run)
     monkeypatch.setattr(export_jobs, "enqueue", lambda job_id: None)
 
 

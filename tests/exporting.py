@@ -28,3 +28,10 @@ def sheet_cells(content: bytes) -> list:
 def sheet_rows(content: bytes) -> list[dict]:
     rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
     return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
+
+
+def report_content(client, url: str) -> bytes:
+    """A progress workbook as the user gets it: posted, run as a job, downloaded."""
+    content, text = follow_export(client, client.post(url))
+    assert content is not None, text
+    return content

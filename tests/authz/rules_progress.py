@@ -33,6 +33,19 @@ def export_audited_inside_only(world, union, response):
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
+def report_job_inside_only(world, union, response):
+    """A progress workbook is an export job: started (302 to its page) and audited inside
+    the subtree, nothing started outside it."""
+    from tests.exporting import follow_export
+
+    logged = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, union=union).exists()
+    started = response.status_code == 302 and "/members/exports/" in response["Location"]
+    assert logged == started
+    if started:
+        content, _text = follow_export(response.client, response)
+        assert content is not None and content[:2] == b"PK"  # an xlsx (a zip)
+
+
 def two_points(world, union):
     """Two frozen control points of `union`, for the comparison pages."""
     from progress.control_points import freeze
@@ -49,11 +62,12 @@ RULES = {
     # Straight on to the visitor's own union.
     "progress:dashboard": Rule(roles=ALL_ROLES, ok=302),
     "progress:union": Rule(roles=ALL_ROLES, target=union_at),
+    # The workbooks run as export jobs (POST, then the job page, issue 12).
     "progress:report_xlsx": Rule(
-        roles=ALL_ROLES, target=union_at, after=export_audited_inside_only
+        roles=ALL_ROLES, method="POST", target=union_at, ok=302, after=report_job_inside_only
     ),
     "progress:statistics_xlsx": Rule(
-        roles=ALL_ROLES, target=union_at, after=export_audited_inside_only
+        roles=ALL_ROLES, method="POST", target=union_at, ok=302, after=report_job_inside_only
     ),
     "progress:set_targets": Rule(roles=ADMINS, target=union_at, denied=404),
     # No file: the targets page comes back with "请选择要导入的目标任务表".

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from progress.coverage import unbuilt_units
 from progress.rollups import union_progress
+from tests.exporting import report_content
 from unions import services as union_services
 from unions.models import User
 
@@ -122,8 +123,8 @@ def test_a_rate_over_100_percent_is_shown(client, tree, make_user, make_member):
 
 def test_coverage_in_the_progress_report(client, covered, make_user):
     client.force_login(make_user(covered["county"], User.Role.VIEWER))
-    response = client.get(reverse("progress:report_xlsx", args=[covered["county"].pk]))
-    wb = load_workbook(io.BytesIO(response.content))
+    content = report_content(client, reverse("progress:report_xlsx", args=[covered["county"].pk]))
+    wb = load_workbook(io.BytesIO(content))
     ws = wb["进度通报"]
     header = [c.value for c in ws[3]]
     rows = {r[1].value: r for r in ws.iter_rows(min_row=4)}

@@ -13,6 +13,7 @@ from progress.models import Campaign, DailySnapshot, Target
 from progress.rollups import pace, union_progress
 from progress.snapshots import take_daily_snapshots
 from progress.statistics import member_statistics, welfare_class
+from tests.exporting import follow_export, report_content
 from unions.models import AuditEntry, Union, User
 from unions.services import link_unit
 
@@ -228,9 +229,9 @@ def test_large_subtrees_read_the_statistics_of_the_nightly_snapshot(
     settings.STATISTICS_LIVE_MAX = 1  # the county's 3 members make it "large"
     client.force_login(make_user(tree["county"], User.Role.VIEWER))
 
-    response = client.get(reverse("progress:statistics_xlsx", args=[tree["county"].pk]))
+    content = report_content(client, reverse("progress:statistics_xlsx", args=[tree["county"].pk]))
 
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(content)).active
     assert f"数字为 {timezone.localdate():%Y年%m月%d日} 夜间统计" in ws["A2"].value
     rows = {r[1]: r[2:] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert rows["漳江街道办事处工会联合会"] == (1, 0, 1, 0, 1)
@@ -247,7 +248,7 @@ def test_large_subtrees_read_the_statistics_of_the_nightly_snapshot(
     settings.STATISTICS_LIVE_MAX = 100
     live = load_workbook(
         io.BytesIO(
-            client.get(reverse("progress:statistics_xlsx", args=[tree["county"].pk])).content
+            report_content(client, reverse("progress:statistics_xlsx", args=[tree["county"].pk]))
         )
     ).active
     assert "夜间统计" not in live["A2"].value
@@ -256,7 +257,7 @@ def test_large_subtrees_read_the_statistics_of_the_nightly_snapshot(
     settings.STATISTICS_LIVE_MAX = 1
     fresh = load_workbook(
         io.BytesIO(
-            client.get(reverse("progress:statistics_xlsx", args=[tree["county"].pk])).content
+            report_content(client, reverse("progress:statistics_xlsx", args=[tree["county"].pk]))
         )
     ).active
     assert [r[2] for r in fresh.iter_rows(min_row=4, values_only=True)][-1] == 3
@@ -271,8 +272,9 @@ def test_sibling_and_ancestor_progress_is_404(client, tree, county_admin):
     assert client.get(reverse("progress:union", args=[tree["group"].pk])).status_code == 200
     for name in ("sibling", "sibling_base", "city"):
         pk = tree[name].pk
-        for url in ("progress:union", "progress:report_xlsx", "progress:statistics_xlsx"):
-            assert client.get(reverse(url, args=[pk])).status_code == 404, (name, url)
+        assert client.get(reverse("progress:union", args=[pk])).status_code == 404, name
+        for url in ("progress:report_xlsx", "progress:statistics_xlsx"):
+            assert client.post(reverse(url, args=[pk])).status_code == 404, (name, url)
 
 
 def test_every_role_sees_progress_of_its_subtree(client, tree, make_user, campaign):
@@ -294,9 +296,10 @@ def test_report_download_is_audited_and_lists_children(
     make_member(tree["base"])
     make_member(tree["base"])
     client.force_login(county_admin)
-    response = client.get(reverse("progress:report_xlsx", args=[tree["county"].pk]))
-    assert response.status_code == 200
-    ws = load_workbook(io.BytesIO(response.content)).active
+    content, _text = follow_export(
+        client, client.post(reverse("progress:report_xlsx", args=[tree["county"].pk]))
+    )
+    ws = load_workbook(io.BytesIO(content)).active
     header = [c.value for c in ws[3]]
     rows = {
         r[1]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=4, values_only=True)
@@ -315,8 +318,10 @@ def test_report_download_is_audited_and_lists_children(
 def test_statistics_download(client, tree, county_admin, make_member):
     make_member(tree["group"], male=False, extra={"身份类别": "学校劳务派遣"})
     client.force_login(county_admin)
-    response = client.get(reverse("progress:statistics_xlsx", args=[tree["county"].pk]))
-    ws = load_workbook(io.BytesIO(response.content)).active
+    content, _text = follow_export(
+        client, client.post(reverse("progress:statistics_xlsx", args=[tree["county"].pk]))
+    )
+    ws = load_workbook(io.BytesIO(content)).active
     assert [c.value for c in ws[3]][2] == "会员数"
     rows = {r[1]: r[2:] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert rows["漳江街道办事处工会联合会"] == (1, 0, 1, 0, 1)
