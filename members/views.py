@@ -8,7 +8,7 @@ and the list URL carries only the paging cursor.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -96,11 +96,7 @@ def member_list(request):
             request.session[FILTER_SESSION_KEY] = {"union": union.pk, "include_sub": True}
             return redirect("members:list")
         member_filter = _current_filter(request)
-        initial = {
-            **member_filter.__dict__,
-            "union": getattr(member_filter.union, "pk", ""),
-            "union_name": getattr(member_filter.union, "name", ""),
-        }
+        initial = {**member_filter.__dict__, "union": member_filter.union}
         form = FilterForm(initial=initial, unions=unions)
 
     root = user_root(request.user)
@@ -142,28 +138,6 @@ def member_list(request):
         running_export=export_jobs.running_for(request.user),
     )
     return render(request, "members/member_list.html", context)
-
-
-@login_required
-def union_suggest(request):
-    """The union box's suggestions: unions of the user's scope whose name contains the
-    typed text (or whose code starts with it), at most 20, as JSON."""
-    # PostgreSQL refuses a NUL byte in text: drop it (and anything past 100 characters).
-    text = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
-    unions = selectors.suggest_unions(unions_for(request.user), text)
-    return JsonResponse(
-        {
-            "results": [
-                {
-                    "id": u.pk,
-                    "name": u.name,
-                    "parent": u.parent.name if u.parent_id and u.level > 0 else "",
-                }
-                for u in unions
-            ]
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )
 
 
 # ---- one member ----------------------------------------------------------------
@@ -316,7 +290,7 @@ def member_event(request, pk):
         data = form.cleaned_data
         try:
             if data["kind"] == MemberEventForm.TRANSFER:
-                target = services.find_union(data["to_union"])
+                target = data["to_union"]
                 transfer = services.request_transfer(
                     member=member,
                     to_union=target,

@@ -96,16 +96,6 @@ def someone_elses_export(world, union):
     return {"pk": job.pk}
 
 
-def suggest_query(world, union):
-    return {"q": union.name}
-
-
-@for_accounts
-def suggests_inside_only(world, union, response):
-    names = [u["name"] for u in response.json()["results"]]
-    assert (union.name in names) == (position_of(world, union) == "inside")
-
-
 # ---- one member --------------------------------------------------------------------
 
 
@@ -264,10 +254,6 @@ RULES = {
     "members:export_job": Rule(roles=ALL_ROLES, target=someone_elses_export, ok=404),
     "members:export_status": Rule(roles=ALL_ROLES, target=someone_elses_export, ok=404),
     "members:export_download": Rule(roles=ALL_ROLES, target=someone_elses_export, ok=404),
-    # The union box's suggestions: 200 everywhere, unions of the subtree only.
-    "members:union_suggest": Rule(
-        roles=ALL_ROLES, query=suggest_query, outside=200, after=suggests_inside_only
-    ),
     "members:add": Rule(
         roles=EDITORS,
         method="POST",
