@@ -10,14 +10,16 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members import export_jobs, selectors, services
+from members import export_jobs, reveal, selectors, services
 from members.forms import FilterForm, MemberEventForm, MemberForm
 from members.models import Member
 from members.view_helpers import int_or_none, require_editor
 from registry import codes
+from registry.paging import keyset_pager, page_size
 from registry.validators import Problem
 from unions import audit
 from unions.access import (
@@ -27,7 +29,6 @@ from unions.access import (
     unions_for,
     user_root,
 )
-from unions.models import AuditEntry
 
 FILTER_SESSION_KEY = "member_filter"
 
@@ -106,7 +107,9 @@ def member_list(request):
     counts = selectors.ListCounts({})
     try:
         filtered = member_filter.apply(scoped)
-        page = selectors.keyset_page(filtered.select_related("union"), after=after, before=before)
+        page = selectors.keyset_page(
+            filtered.select_related("union"), after=after, before=before, size=page_size(request)
+        )
         counts = selectors.list_counts(root, member_filter, scoped)
     except selectors.SearchTooShort:
         messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
@@ -121,6 +124,13 @@ def member_list(request):
     )
     context.update(
         page=page,
+        pager=keyset_pager(
+            request,
+            page,
+            total=selectors.COUNT_CAP if counts.capped else total,
+            capped=counts.capped,
+            unit=_("人"),
+        ),
         paged=after is not None or before is not None,
         total=total,
         total_capped=counts.capped,
@@ -143,7 +153,7 @@ def member_list(request):
 # ---- one member ----------------------------------------------------------------
 
 
-def _detail_context(request, member, *, revealed=False) -> dict:
+def _detail_context(request, member, *, revealed: frozenset = frozenset()) -> dict:
     return {
         "member": member,
         "revealed": revealed,
@@ -172,21 +182,29 @@ def _field_rows(member) -> list[tuple[str, str]]:
 @login_required
 def member_detail(request, pk):
     member = _member(request, pk)
-    return render(request, "members/member_detail.html", _detail_context(request, member))
+    shown = reveal.take(request, member, request.GET.get("shown"))
+    response = render(
+        request, "members/member_detail.html", _detail_context(request, member, revealed=shown)
+    )
+    if shown:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
 @require_POST
 def member_reveal(request, pk):
-    """显示完整证件号: answers the POST with the page itself, so the number never
-    travels in a URL; the audit entry names the member by the masked ID."""
+    """显示完整证件号 / 显示完整手机号: one field per POST, audited by name (the entry names
+    the member by the masked ID), then a redirect to the page with a one-time token: the
+    full value is shown on that page view only, and reloading it writes nothing."""
     require_editor(request)
     member = _member(request, pk)
-    audit.record(AuditEntry.Action.ID_REVEALED, request=request, union=member.union, obj=member)
-    context = _detail_context(request, member, revealed=True)
-    response = render(request, "members/member_detail.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    field = request.POST.get("field", "id_number")
+    if field not in reveal.FIELDS:
+        field = "id_number"
+    audit.record(reveal.FIELDS[field], request=request, union=member.union, obj=member)
+    token = reveal.grant(request, member, field)
+    return redirect(f"{reverse('members:detail', args=[member.pk])}?shown={token}")
 
 
 def _conflict_message(request, holder: Member) -> str:

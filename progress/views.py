@@ -30,6 +30,7 @@ from progress.statistics import member_statistics
 from progress.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
 from progress.targets_sheet import SheetUnreadable
 from progress.todo import todo_for
+from registry.paging import paginate
 from unions import audit
 from unions.access import (
     accounts_for,
@@ -77,7 +78,12 @@ def union_tree(request):
         {"count": c, "depth": c.union.level - root.level, "accounts": accounts.get(pk, 0)}
         for pk, c in counts.items()
     ]
-    return render(request, "unions/union_tree.html", {"root": root, "rows": rows})
+    page, pager = paginate(request, rows, unit=_("个工会组织"), default=100)
+    return render(
+        request,
+        "unions/union_tree.html",
+        {"root": root, "rows": page.object_list, "total": len(rows), "pager": pager},
+    )
 
 
 def _union(request, pk):

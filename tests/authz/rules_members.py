@@ -144,9 +144,9 @@ def retired_inside_only(world, union, response):
 def revealed_inside_only(world, union, response):
     member = Member.objects.get(name=MATRIX_NAME, union=union)
     logged = AuditEntry.objects.filter(action=AuditEntry.Action.ID_REVEALED).exists()
-    assert logged == (response.status_code == 200)
-    if response.status_code == 200:
-        assert member.id_number in response.content.decode()
+    assert logged == (response.status_code == 302)
+    if response.status_code == 302:
+        assert member.id_number in response.client.get(response["Location"]).content.decode()
 
 
 def confirm_member_at(world, union):
@@ -264,7 +264,12 @@ RULES = {
     ),
     "members:detail": Rule(roles=ALL_ROLES, target=member_at),
     "members:reveal": Rule(
-        roles=EDITORS, method="POST", target=member_at, after=revealed_inside_only
+        roles=EDITORS,
+        method="POST",
+        target=member_at,
+        data=lambda world, union: {"field": "id_number"},
+        ok=302,
+        after=revealed_inside_only,
     ),
     "members:edit": Rule(
         roles=EDITORS,

@@ -20,7 +20,9 @@ def list_page(client, **data):
 def test_the_union_filter_is_typed_not_a_list_of_every_union(client, tree, county_admin):
     client.force_login(county_admin)
     html = client.get(reverse("members:list")).content.decode()
-    assert 'name="union_name"' in html and "union-suggest.js" in html and "data-union-suggest" in html
+    assert (
+        'name="union_name"' in html and "union-suggest.js" in html and "data-union-suggest" in html
+    )
     assert tree["school"].name not in html  # no <option> per union
 
 
