@@ -40,6 +40,7 @@ from unions.access import (
     unions_for,
     user_root,
 )
+from unions.forms import UnionJumpForm
 from unions.models import AuditEntry
 from unions.terms import terms_due
 
@@ -105,10 +106,23 @@ def dashboard(request):
     return redirect("progress:union", pk=root.pk)
 
 
+def _jump(request, view_name: str, campaign):
+    """The 查找工会 box: (a redirect to the chosen union's page, the form)."""
+    asked = "go" in request.GET or "go_name" in request.GET
+    form = UnionJumpForm(request.GET if asked else None, actor=request.user)
+    if asked and form.is_valid():
+        url = reverse(view_name, kwargs={"pk": form.cleaned_data["go"].pk})
+        return redirect(f"{url}?campaign={campaign.pk}" if campaign else url), form
+    return None, form
+
+
 @login_required
 def union_page(request, pk):
     union = _union(request, pk)
     campaign = _campaign(request)
+    jumped, jump = _jump(request, "progress:union", campaign)
+    if jumped:
+        return jumped
     progress = union_progress(union, campaign=campaign)
     points = trend(union, campaign=campaign)
     today = progress.today.isoformat()
@@ -133,6 +147,7 @@ def union_page(request, pk):
         "progress/progress.html",
         {
             "union": union,
+            "jump": jump,
             "progress": progress,
             "campaign": campaign,
             "campaigns": Campaign.objects.all(),
@@ -200,6 +215,10 @@ def set_targets(request, pk):
     if campaign is None:
         messages.error(request, _("还没有采集行动，无法下达目标任务数。"))
         return redirect("progress:union", pk=union.pk)
+    if request.method == "GET":
+        jumped, _jump_form = _jump(request, "progress:set_targets", campaign)
+        if jumped:
+            return jumped
     form = _targets_form(union, campaign, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -226,6 +245,9 @@ def _targets_form(union, campaign, data=None) -> ChildTargetsForm:
 
 def _targets_page(request, union, campaign, form, report=None, upload_error=""):
     own = Target.objects.filter(campaign=campaign, union=union).first()
+    jump = UnionJumpForm(request.GET if "go_name" in request.GET else None, actor=request.user)
+    if jump.is_bound:
+        jump.is_valid()
     return render(
         request,
         "progress/set_targets.html",
@@ -234,6 +256,7 @@ def _targets_page(request, union, campaign, form, report=None, upload_error=""):
             "campaign": campaign,
             "form": form,
             "own_target": own,
+            "jump": jump,
             "report": report,
             "upload_error": upload_error,
         },

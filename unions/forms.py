@@ -39,6 +39,22 @@ def union_field(user: User, queryset=None, **kwargs) -> UnionPickerField:
     )
 
 
+class UnionJumpForm(forms.Form):
+    """查找工会: go to another union of the scope (progress, targets) with the picker."""
+
+    go = forms.Field(label=_("查找工会"))
+
+    def __init__(self, *args, actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["go"] = union_field(actor, label=_("查找工会"))
+        self.fields["go"].widget.attrs.update(
+            {
+                "class": "form-control form-control-sm",
+                "placeholder": _("查找工会：名称的几个字或编码"),
+            }
+        )
+
+
 def role_choices(user: User) -> list[tuple[str, str]]:
     allowed = assignable_roles(user)
     return [(value, label) for value, label in User.Role.choices if value in allowed]

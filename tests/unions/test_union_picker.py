@@ -130,3 +130,16 @@ def test_an_account_is_opened_for_a_union_typed_in_part(client, tree, county_adm
     )
     assert response.status_code == 302
     assert User.objects.get(username="yizhong01").union == tree["school"]
+
+
+def test_progress_and_targets_pages_go_to_a_union_picked_by_name(client, tree, county_admin):
+    client.force_login(county_admin)
+    page = reverse("progress:union", args=[tree["county"].pk])
+    assert 'name="go_name"' in client.get(page).content.decode()
+
+    went = client.get(page, {"go_name": "漳江物流"})
+
+    assert went.status_code == 302
+    assert went["Location"].startswith(reverse("progress:union", args=[tree["base"].pk]))
+    unknown = client.get(page, {"go_name": "鼎城医院工会"}).content.decode()
+    assert "找不到“鼎城医院工会”" in unknown
