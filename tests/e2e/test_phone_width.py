@@ -1,0 +1,108 @@
+"""Every page at 390 px (issue 15, item 4): no horizontal page overflow (tables stack as
+cards or scroll inside their own box), rows short enough to read, key actions visible, the
+progress page within about three screens."""
+
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from openpyxl import Workbook
+from playwright.sync_api import expect
+
+from imports.models import ImportJob
+from imports.tasks import process_import_job
+from members.models import TransferRequest
+from tests.conftest import PASSWORD
+from tests.imports.sheets import mobile, person_id
+from unions.models import User
+
+pytestmark = pytest.mark.usefixtures("transactional_db", "media_root")
+
+WIDTH, HEIGHT = 390, 844
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.scrollingElement.scrollWidth")
+
+
+def assert_fits(page, url):
+    page.goto(url)
+    page.wait_for_load_state("load")
+    width = page_width(page)
+    assert width <= WIDTH, f"{url} is {width} px wide at {WIDTH} px"
+
+
+@pytest.fixture
+def phone(page):
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    return page
+
+
+def preview_job(tree, collector) -> ImportJob:
+    """A roster with a few problems, read by the worker: a job waiting at 待确认."""
+    book = Workbook()
+    book.active.append(["姓名", "证件号码", "手机号码", "民族"])
+    for n in range(1, 6):
+        book.active.append(["张三", person_id(n), mobile(n), "汉族"])
+    book.active.append(["李四", "430725198501020099", "12345", "火星族"])
+    data = io.BytesIO()
+    book.save(data)
+    job = ImportJob(
+        kind=ImportJob.Kind.MEMBERS,
+        union=tree["base"],
+        uploader=collector,
+        original_filename="一份有问题的很长很长的会员信息采集表名字.xlsx",
+        sha256="2" * 64,
+    )
+    job.file.save("roster.xlsx", ContentFile(data.getvalue()), save=False)
+    job.save()
+    process_import_job.apply(args=[job.pk], task_id="phone-width")
+    return job
+
+
+def test_collector_pages_fit_a_phone(phone, login, tree, make_user, make_member):
+    collector = make_user(tree["base"], User.Role.COLLECTOR, username="collector")
+    for n in range(8):
+        make_member(tree["base"], name=f"欧阳{n}号会员")
+    job = preview_job(tree, collector)
+    login("collector", PASSWORD)
+
+    assert_fits(phone, "/")
+    assert_fits(phone, "/collect/upload/")
+    expect(phone.get_by_role("button", name="上传并核对")).to_be_visible()
+    assert_fits(phone, f"/collect/jobs/{job.pk}/")
+    expect(phone.get_by_test_id("job-state")).to_have_text("待确认")
+    assert_fits(phone, "/collect/")
+
+    assert_fits(phone, "/members/")
+    first = phone.get_by_test_id("member-table").locator("tbody tr").first
+    expect(first).to_be_visible()
+    assert first.bounding_box()["height"] < 140
+    expect(phone.get_by_role("button", name="查找")).to_be_visible()
+    member = tree["base"].members.first()
+    assert_fits(phone, f"/members/{member.pk}/")
+    expect(phone.get_by_role("button", name="显示完整证件号")).to_be_visible()
+    assert_fits(phone, f"/members/{member.pk}/change/")
+    assert_fits(phone, f"/members/{member.pk}/edit/")
+    assert_fits(phone, "/members/review/")
+
+
+def test_federation_pages_fit_a_phone(phone, login, tree, make_user, make_member):
+    make_user(tree["county"], User.Role.ADMIN, username="county_admin_phone")
+    moving = make_member(tree["base"], name="王小明")
+    TransferRequest.objects.create(member=moving, from_union=tree["base"], to_union=tree["school"])
+    login("county_admin_phone", PASSWORD)
+
+    assert_fits(phone, "/")
+    assert_fits(phone, f"/progress/{tree['county'].pk}/")
+    height = phone.evaluate("document.scrollingElement.scrollHeight")
+    assert height <= 3 * HEIGHT, f"the progress page is {height} px tall"
+    assert_fits(phone, "/members/transfers/")
+    expect(phone.get_by_test_id("to-decide")).to_contain_text("王小明")
+    transfer = TransferRequest.objects.get()
+    assert_fits(phone, f"/members/transfers/{transfer.pk}/")
+    expect(phone.get_by_role("button", name="接收")).to_be_visible()
+    for url in ("/accounts/", "/accounts/new/", "/unions/", "/audit/", "/collect/export/"):
+        assert_fits(phone, url)
+    assert_fits(phone, f"/progress/{tree['county'].pk}/control-points/")
+    assert_fits(phone, "/selfservice/applications/")
