@@ -106,3 +106,23 @@ def test_federation_pages_fit_a_phone(phone, login, tree, make_user, make_member
         assert_fits(phone, url)
     assert_fits(phone, f"/progress/{tree['county'].pk}/control-points/")
     assert_fits(phone, "/selfservice/applications/")
+
+
+def test_demo_accounts_pages_fit_a_phone(phone, login):
+    """The demo registry (seed_demo) as its accounts see it: the county's progress page has
+    some thirty children, yet stays within about three screens."""
+    from django.core.management import call_command
+
+    from unions.models import Union
+
+    call_command("seed_demo", members=300)
+    county = User.objects.get(username="county_admin").union
+    login("county_admin", "Gonghui@2026")
+    for url in ("/", "/unions/", "/members/", "/accounts/", "/members/transfers/"):
+        assert_fits(phone, url)
+    assert_fits(phone, f"/progress/{county.pk}/")
+    height = phone.evaluate("document.scrollingElement.scrollHeight")
+    assert height <= 3 * HEIGHT, f"the county's progress page is {height} px tall"
+    assert_fits(phone, f"/progress/{county.pk}/targets/")
+    school = Union.objects.get(name="桃源县第一中学工会")
+    assert_fits(phone, f"/progress/{school.pk}/")
