@@ -230,11 +230,11 @@ class MemberEventForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if (
-            data.get("kind") == self.TRANSFER
-            and not data.get("to_union")
-            and "to_union" not in self.errors
-        ):
+        if data.get("kind") != self.TRANSFER:
+            # A receiving union typed before choosing another kind does not matter.
+            self.errors.pop("to_union", None)
+            data["to_union"] = None
+        elif not data.get("to_union") and "to_union" not in self.errors:
             self.add_error("to_union", _("转出时请选择转入工会（输入名称的几个字或编码）。"))
         return data
 

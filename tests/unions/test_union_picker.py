@@ -143,3 +143,17 @@ def test_progress_and_targets_pages_go_to_a_union_picked_by_name(client, tree, c
     assert went["Location"].startswith(reverse("progress:union", args=[tree["base"].pk]))
     unknown = client.get(page, {"go_name": "鼎城医院工会"}).content.decode()
     assert "找不到“鼎城医院工会”" in unknown
+
+
+def test_a_receiving_union_left_in_the_box_does_not_block_a_retirement(
+    client, tree, make_user, make_member
+):
+    member = make_member(tree["base"])
+    client.force_login(make_user(tree["base"], User.Role.COLLECTOR))
+    response = client.post(
+        reverse("members:event", args=[member.pk]),
+        {"kind": "retire", "on": timezone.localdate().isoformat(), "to_union_name": "火星工会"},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.status == "retired"
