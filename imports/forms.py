@@ -9,22 +9,13 @@ from imports.models import ImportJob
 from imports.services import ALLOWED_SUFFIXES
 from unions.access import can_import, unions_for
 from unions.models import User
+from unions.picker import UnionPickerField
 
 
-class UnionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return "　" * max(0, obj.level - self.base_level) + obj.name
-
-
-def union_field(user: User, label: str) -> UnionChoiceField:
-    root_level = user.union.level if user.union_id else 0
-    field = UnionChoiceField(
-        queryset=unions_for(user).filter(is_active=True).order_by("tree_id", "lft"),
-        label=label,
-        empty_label=None,
-    )
-    field.base_level = root_level
-    return field
+def union_field(user: User, label: str) -> UnionPickerField:
+    """The union picker (unions.picker) over the user's active unions: never a <select>
+    of every union of a province."""
+    return UnionPickerField(queryset=unions_for(user).filter(is_active=True), label=label)
 
 
 class UploadForm(forms.Form):
@@ -41,7 +32,7 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["union"] = union_field(user, _("导入到哪个工会"))
-        self.fields["union"].initial = user.union_id
+        self.fields["union"].initial = user.union
         self.order_fields(["union", "kind", "file"])
         if not can_import(user, kind=ImportJob.Kind.UNIONS):
             # Only what is offered; whether this upload is allowed is the view's one check.
@@ -92,7 +83,7 @@ class ExportForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["union"] = union_field(user, _("工会"))
-        self.fields["union"].initial = user.union_id
+        self.fields["union"].initial = user.union
         self.fields["status"].choices = [("", _("全部状态")), *Member.Status.choices]
         self.fields["status"].initial = Member.Status.ACTIVE
         self.order_fields(["union", "scope", "status", "q", "format"])

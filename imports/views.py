@@ -27,6 +27,7 @@ from imports.models import ImportJob
 from members import exports
 from members.export_views import start_export
 from members.selectors import MemberFilter
+from registry.paging import paginate
 from registry.validators import mask_id, mask_phone
 from unions import access, audit
 from unions.models import AuditEntry
@@ -63,8 +64,8 @@ def index(request):
         union = access.get_in_scope(access.unions_for(request.user), pk=request.GET["union"])
         jobs = jobs.filter(access.subtree_q(union, "union"))
     running = list(jobs.filter(state__in=ImportJob.RUNNING))
-    page = Paginator(jobs.exclude(state__in=ImportJob.RUNNING), 25).get_page(
-        request.GET.get("page")
+    page, pager = paginate(
+        request, jobs.exclude(state__in=ImportJob.RUNNING), unit=_("个任务"), default=20
     )
     return render(
         request,
@@ -72,6 +73,7 @@ def index(request):
         {
             "running": running,
             "page": page,
+            "pager": pager,
             "union": union,
             "unions": access.unions_for(request.user).filter(is_active=True).order_by("lft")[:500],
         },

@@ -3,7 +3,6 @@ lists as the import engine, so a form and a sheet accept exactly the same data."
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,6 +10,8 @@ from django.utils.translation import gettext_lazy
 from members.models import Member, MembershipEvent
 from registry import codes
 from registry.validators import Problem, check_date, check_id_number, check_mobile, check_name
+from unions.models import Union
+from unions.picker import UnionPickerField
 
 BLANK = [("", "——")]
 
@@ -19,17 +20,8 @@ def _choices(code_list) -> list:
     return BLANK + code_list.choices
 
 
-class UnionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return "　" * max(obj.level - self.base_level, 0) + obj.name
-
-
-def union_field(unions, *, required=True, label=None):
-    unions = unions.order_by("tree_id", "lft")
-    field = UnionChoiceField(queryset=unions, required=required, label=label or _("所在工会"))
-    first = unions.first()
-    field.base_level = first.level if first else 0
-    return field
+def union_field(unions, *, required=True, label=None) -> UnionPickerField:
+    return UnionPickerField(queryset=unions, required=required, label=label or _("所在工会"))
 
 
 class MemberForm(forms.Form):
@@ -224,17 +216,26 @@ class MemberEventForm(forms.Form):
 
     kind = forms.ChoiceField(label=gettext_lazy("变动类型"), choices=KIND_CHOICES)
     on = forms.DateField(label=gettext_lazy("变动日期"), initial=timezone.localdate)
-    to_union = forms.CharField(
+    # The receiving union is usually outside the own subtree: any active union.
+    to_union = UnionPickerField(
+        queryset=Union.objects.filter(is_active=True),
+        scope="all",
         label=gettext_lazy("转入工会"),
         required=False,
-        help_text=gettext_lazy("转出时填写：对方工会的完整名称或统一社会信用代码（系统编码）。"),
+        help_text=gettext_lazy(
+            "转出时填写：输入对方工会名称的几个字或统一社会信用代码，从提示中选择。"
+        ),
     )
     reason = forms.CharField(label=gettext_lazy("原因"), max_length=300, required=False)
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") == self.TRANSFER and not (data.get("to_union") or "").strip():
-            self.add_error("to_union", _("转出时请填写转入工会的完整名称或编码。"))
+        if data.get("kind") != self.TRANSFER:
+            # A receiving union typed before choosing another kind does not matter.
+            self.errors.pop("to_union", None)
+            data["to_union"] = None
+        elif not data.get("to_union") and "to_union" not in self.errors:
+            self.add_error("to_union", _("转出时请选择转入工会（输入名称的几个字或编码）。"))
         return data
 
 
@@ -249,11 +250,11 @@ class FilterForm(forms.Form):
         required=False,
         max_length=40,
     )
-    # The union is typed, not picked from a list of every union in scope (10,000 at a
-    # province): with JavaScript the box suggests names (members:union_suggest) and fills
-    # `union`; without it the typed text is resolved here.
-    union_name = forms.CharField(label=gettext_lazy("工会"), required=False, max_length=200)
-    union = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The union picker (unions.picker), not a list of every union in scope (10,000 at a
+    # province); its queryset is set in __init__.
+    union = UnionPickerField(
+        queryset=Union.objects.none(), label=gettext_lazy("工会"), required=False
+    )
     include_sub = forms.BooleanField(required=False, initial=True, label=gettext_lazy("含下级"))
     status = forms.ChoiceField(
         label=gettext_lazy("会籍状态"), choices=BLANK + Member.Status.choices, required=False
@@ -273,12 +274,11 @@ class FilterForm(forms.Form):
         label=gettext_lazy("学历"), choices=_choices(codes.EDUCATION), required=False
     )
 
-    SHOWN = 5  # candidates named in the "several unions match" message
-
     def __init__(self, *args, unions, **kwargs):
         """`unions`: the user's unions as a queryset (`unions.access.unions_for`), never loaded whole."""
         super().__init__(*args, **kwargs)
-        self.unions = unions
+        self.fields["union"].queryset = unions
+        self.fields["union"].widget.attrs["placeholder"] = _("输入工会名称的几个字，留空为全部")
 
     def clean_q(self):
         from members.selectors import SearchTooShort, search_q
@@ -291,42 +291,3 @@ class FilterForm(forms.Form):
                 _("按证件号码或手机号码查找时请至少输入后4位数字。"), code="too_short"
             ) from None
         return q
-
-    def clean(self):
-        data = super().clean()
-        name = (data.get("union_name") or "").strip()
-        pk = data.get("union")
-        data["union"] = None
-        if not name:
-            return data  # an empty box: the whole scope
-        if pk:
-            chosen = self.unions.filter(pk=pk).first()
-            if chosen is not None and chosen.name == name:
-                data["union"] = chosen
-                return data
-        # Typed without the suggestions (or changed after choosing): resolve the text.
-        code = name.upper()
-        matches = list(
-            self.unions.filter(Q(name=name) | Q(credit_code=code) | Q(system_code=code))[:2]
-        )
-        if len(matches) != 1:
-            matches = list(
-                self.unions.filter(name__contains=name).order_by("tree_id", "lft")[: self.SHOWN + 1]
-            )
-        if len(matches) == 1:
-            data["union"] = matches[0]
-        elif not matches:
-            self.add_error(
-                "union_name", _("本级及下级工会中没有名称包含“%(name)s”的工会。") % {"name": name}
-            )
-        else:
-            shown = "、".join(u.name for u in matches[: self.SHOWN])
-            more = "等" if len(matches) > self.SHOWN else ""
-            self.add_error(
-                "union_name",
-                _(
-                    "有多个工会名称包含“%(name)s”（%(shown)s%(more)s），请输入完整名称或从提示中选择。"
-                )
-                % {"name": name, "shown": shown, "more": more},
-            )
-        return data

@@ -251,27 +251,6 @@ def list_counts(root: Union | None, member_filter: MemberFilter, scoped: QuerySe
     return ListCounts(by_status)
 
 
-def suggest_unions(unions: QuerySet, text: str, *, limit: int = 20) -> list[Union]:
-    """Unions of `unions` (already scoped) whose name contains `text`, or whose credit or
-    system code starts with it; names that start with it first, then in tree order."""
-    text = (text or "").strip()
-    if not text:
-        return []
-    code = text.upper()
-    matches = unions.filter(
-        Q(name__contains=text) | Q(credit_code__startswith=code) | Q(system_code__startswith=code)
-    ).select_related("parent")
-    starts = list(matches.filter(name__startswith=text).order_by("tree_id", "lft")[:limit])
-    if len(starts) < limit:
-        seen = {u.pk for u in starts}
-        starts += [
-            u
-            for u in matches.exclude(name__startswith=text).order_by("tree_id", "lft")[:limit]
-            if u.pk not in seen
-        ][: limit - len(starts)]
-    return starts
-
-
 # ---- transfers -----------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from members import selectors, services
 from members.forms import DecisionForm
 from members.models import Member, TransferRequest
+from registry.paging import paginate
 from registry.validators import Problem
 from unions.access import (
     can_edit_members,
@@ -44,7 +45,11 @@ def transfer_list(request):
     root = user_root(request.user)
     visible = selectors.transfers_for(request.user).select_related("member__union")
     pending = visible.filter(state=TransferRequest.State.PENDING)
-    transfers = list(pending) + list(visible.exclude(state=TransferRequest.State.PENDING)[:200])
+    # The history grows without end: paged; the open requests are all shown.
+    page, pager = paginate(
+        request, visible.exclude(state=TransferRequest.State.PENDING), unit=_("份"), default=20
+    )
+    transfers = list(pending) + list(page.object_list)
     to_decide, sent, done = [], [], []
     for t in transfers:
         t.can_decide = can_edit_members(request.user, services.deciding_union(t))
@@ -59,7 +64,7 @@ def transfer_list(request):
     return render(
         request,
         "members/transfer_list.html",
-        {"to_decide": to_decide, "sent": sent, "done": done},
+        {"to_decide": to_decide, "sent": sent, "done": done, "pager": pager},
     )
 
 

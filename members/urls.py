@@ -6,7 +6,6 @@ app_name = "members"
 
 urlpatterns = [
     path("", views.member_list, name="list"),
-    path("unions/", views.union_suggest, name="union_suggest"),
     path("export/", export_views.member_export, name="export"),
     path("exports/<int:pk>/", export_views.export_job, name="export_job"),
     path("exports/<int:pk>/status/", export_views.export_status, name="export_status"),

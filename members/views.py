@@ -8,16 +8,18 @@ and the list URL carries only the paging cursor.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members import export_jobs, selectors, services
+from members import export_jobs, reveal, selectors, services
 from members.forms import FilterForm, MemberEventForm, MemberForm
 from members.models import Member
 from members.view_helpers import int_or_none, require_editor
 from registry import codes
+from registry.paging import keyset_pager, page_size
 from registry.validators import Problem
 from unions import audit
 from unions.access import (
@@ -27,7 +29,6 @@ from unions.access import (
     unions_for,
     user_root,
 )
-from unions.models import AuditEntry
 
 FILTER_SESSION_KEY = "member_filter"
 
@@ -96,11 +97,7 @@ def member_list(request):
             request.session[FILTER_SESSION_KEY] = {"union": union.pk, "include_sub": True}
             return redirect("members:list")
         member_filter = _current_filter(request)
-        initial = {
-            **member_filter.__dict__,
-            "union": getattr(member_filter.union, "pk", ""),
-            "union_name": getattr(member_filter.union, "name", ""),
-        }
+        initial = {**member_filter.__dict__, "union": member_filter.union}
         form = FilterForm(initial=initial, unions=unions)
 
     root = user_root(request.user)
@@ -110,7 +107,9 @@ def member_list(request):
     counts = selectors.ListCounts({})
     try:
         filtered = member_filter.apply(scoped)
-        page = selectors.keyset_page(filtered.select_related("union"), after=after, before=before)
+        page = selectors.keyset_page(
+            filtered.select_related("union"), after=after, before=before, size=page_size(request)
+        )
         counts = selectors.list_counts(root, member_filter, scoped)
     except selectors.SearchTooShort:
         messages.error(request, _("按证件号码或手机号码查找时请至少输入后4位数字。"))
@@ -125,6 +124,13 @@ def member_list(request):
     )
     context.update(
         page=page,
+        pager=keyset_pager(
+            request,
+            page,
+            total=selectors.COUNT_CAP if counts.capped else total,
+            capped=counts.capped,
+            unit=_("人"),
+        ),
         paged=after is not None or before is not None,
         total=total,
         total_capped=counts.capped,
@@ -144,32 +150,10 @@ def member_list(request):
     return render(request, "members/member_list.html", context)
 
 
-@login_required
-def union_suggest(request):
-    """The union box's suggestions: unions of the user's scope whose name contains the
-    typed text (or whose code starts with it), at most 20, as JSON."""
-    # PostgreSQL refuses a NUL byte in text: drop it (and anything past 100 characters).
-    text = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
-    unions = selectors.suggest_unions(unions_for(request.user), text)
-    return JsonResponse(
-        {
-            "results": [
-                {
-                    "id": u.pk,
-                    "name": u.name,
-                    "parent": u.parent.name if u.parent_id and u.level > 0 else "",
-                }
-                for u in unions
-            ]
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )
-
-
 # ---- one member ----------------------------------------------------------------
 
 
-def _detail_context(request, member, *, revealed=False) -> dict:
+def _detail_context(request, member, *, revealed: frozenset = frozenset()) -> dict:
     return {
         "member": member,
         "revealed": revealed,
@@ -198,21 +182,29 @@ def _field_rows(member) -> list[tuple[str, str]]:
 @login_required
 def member_detail(request, pk):
     member = _member(request, pk)
-    return render(request, "members/member_detail.html", _detail_context(request, member))
+    shown = reveal.take(request, member, request.GET.get("shown"))
+    response = render(
+        request, "members/member_detail.html", _detail_context(request, member, revealed=shown)
+    )
+    if shown:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
 @require_POST
 def member_reveal(request, pk):
-    """显示完整证件号: answers the POST with the page itself, so the number never
-    travels in a URL; the audit entry names the member by the masked ID."""
+    """显示完整证件号 / 显示完整手机号: one field per POST, audited by name (the entry names
+    the member by the masked ID), then a redirect to the page with a one-time token: the
+    full value is shown on that page view only, and reloading it writes nothing."""
     require_editor(request)
     member = _member(request, pk)
-    audit.record(AuditEntry.Action.ID_REVEALED, request=request, union=member.union, obj=member)
-    context = _detail_context(request, member, revealed=True)
-    response = render(request, "members/member_detail.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    field = request.POST.get("field", "id_number")
+    if field not in reveal.FIELDS:
+        field = "id_number"
+    audit.record(reveal.FIELDS[field], request=request, union=member.union, obj=member)
+    token = reveal.grant(request, member, field)
+    return redirect(f"{reverse('members:detail', args=[member.pk])}?shown={token}")
 
 
 def _conflict_message(request, holder: Member) -> str:
@@ -316,7 +308,7 @@ def member_event(request, pk):
         data = form.cleaned_data
         try:
             if data["kind"] == MemberEventForm.TRANSFER:
-                target = services.find_union(data["to_union"])
+                target = data["to_union"]
                 transfer = services.request_transfer(
                     member=member,
                     to_union=target,

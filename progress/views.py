@@ -30,6 +30,7 @@ from progress.rollups import current_campaign, trend, union_progress
 from progress.targets import TargetError, can_set_targets_below, import_targets, set_child_targets
 from progress.targets_sheet import SheetUnreadable
 from progress.todo import todo_for
+from registry.paging import paginate
 from unions import audit
 from unions.access import (
     accounts_for,
@@ -39,6 +40,7 @@ from unions.access import (
     unions_for,
     user_root,
 )
+from unions.forms import UnionJumpForm
 from unions.models import AuditEntry
 from unions.terms import terms_due
 
@@ -78,7 +80,12 @@ def union_tree(request):
         {"count": c, "depth": c.union.level - root.level, "accounts": accounts.get(pk, 0)}
         for pk, c in counts.items()
     ]
-    return render(request, "unions/union_tree.html", {"root": root, "rows": rows})
+    page, pager = paginate(request, rows, unit=_("个工会组织"), default=100)
+    return render(
+        request,
+        "unions/union_tree.html",
+        {"root": root, "rows": page.object_list, "total": len(rows), "pager": pager},
+    )
 
 
 def _union(request, pk):
@@ -100,10 +107,23 @@ def dashboard(request):
     return redirect("progress:union", pk=root.pk)
 
 
+def _jump(request, view_name: str, campaign):
+    """The 查找工会 box: (a redirect to the chosen union's page, the form)."""
+    asked = "go" in request.GET or "go_name" in request.GET
+    form = UnionJumpForm(request.GET if asked else None, actor=request.user)
+    if asked and form.is_valid():
+        url = reverse(view_name, kwargs={"pk": form.cleaned_data["go"].pk})
+        return redirect(f"{url}?campaign={campaign.pk}" if campaign else url), form
+    return None, form
+
+
 @login_required
 def union_page(request, pk):
     union = _union(request, pk)
     campaign = _campaign(request)
+    jumped, jump = _jump(request, "progress:union", campaign)
+    if jumped:
+        return jumped
     progress = union_progress(union, campaign=campaign)
     points = trend(union, campaign=campaign)
     today = progress.today.isoformat()
@@ -128,6 +148,7 @@ def union_page(request, pk):
         "progress/progress.html",
         {
             "union": union,
+            "jump": jump,
             "progress": progress,
             "campaign": campaign,
             "campaigns": Campaign.objects.all(),
@@ -190,6 +211,10 @@ def set_targets(request, pk):
     if campaign is None:
         messages.error(request, _("还没有采集行动，无法下达目标任务数。"))
         return redirect("progress:union", pk=union.pk)
+    if request.method == "GET":
+        jumped, _jump_form = _jump(request, "progress:set_targets", campaign)
+        if jumped:
+            return jumped
     form = _targets_form(union, campaign, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -216,6 +241,9 @@ def _targets_form(union, campaign, data=None) -> ChildTargetsForm:
 
 def _targets_page(request, union, campaign, form, report=None, upload_error=""):
     own = Target.objects.filter(campaign=campaign, union=union).first()
+    jump = UnionJumpForm(request.GET if "go_name" in request.GET else None, actor=request.user)
+    if jump.is_bound:
+        jump.is_valid()
     return render(
         request,
         "progress/set_targets.html",
@@ -224,6 +252,7 @@ def _targets_page(request, union, campaign, form, report=None, upload_error=""):
             "campaign": campaign,
             "form": form,
             "own_target": own,
+            "jump": jump,
             "report": report,
             "upload_error": upload_error,
         },

@@ -419,6 +419,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     # Django's own loggers get the same (filtered) handler instead of its defaults:
     # django.server prints request paths, and a search path can hold a phone number.
+    # `propagate: False`: the root has the same handler, so a propagating record would be
+    # printed twice (tests/test_log_lines_once.py).
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},

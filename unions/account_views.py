@@ -1,12 +1,12 @@
 """账号管理: 管理员 open, edit, reset and switch off the accounts of their subtree."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from registry.paging import paginate
 from unions import lockout, mfa, pledge, services
 from unions.access import accounts_for, admin_required, audit_for, get_in_scope
 from unions.forms import AccountFilterForm, AccountForm
@@ -35,13 +35,9 @@ def account_list(request):
     )
     if filters.get("pledge") == "unsigned":
         accounts = accounts.filter(signed_pledge=False)
-    page = Paginator(accounts, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, pager = paginate(request, accounts, unit=_("个账号"))
     return render(
-        request,
-        "accounts/account_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        request, "accounts/account_list.html", {"form": form, "page": page, "pager": pager}
     )
 
 

@@ -4,7 +4,6 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from registry.cells import safe_text
+from registry.paging import paginate, query_without
 from unions import audit
 from unions.access import admin_required, audit_for
 from unions.forms import AuditFilterForm
@@ -40,16 +40,15 @@ def _filtered(request, form):
 def audit_list(request):
     form = AuditFilterForm(request.GET or None, actor=request.user)
     _filters, entries = _filtered(request, form)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, pager = paginate(request, entries, unit=_("条"))
     return render(
         request,
         "unions/audit_list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "pager": pager,
+            "query": query_without(request, "page", "size"),
             "retention_days": settings.AUDIT_RETENTION_DAYS,
         },
     )

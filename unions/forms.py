@@ -8,8 +8,9 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from registry.validators import Problem, check_credit_code
-from unions.access import assignable_roles, unions_for, user_root
+from unions.access import assignable_roles, unions_for
 from unions.models import AuditEntry, Union, User
+from unions.picker import UnionPickerField
 
 
 class LoginForm(AuthenticationForm):
@@ -30,26 +31,28 @@ class LoginForm(AuthenticationForm):
         )
 
 
-class UnionChoiceField(forms.ModelChoiceField):
-    """Unions shown as an indented tree, relative to the user's own union."""
-
-    def __init__(self, *args, base_level: int = 0, **kwargs):
-        self.base_level = base_level
-        super().__init__(*args, **kwargs)
-
-    def label_from_instance(self, obj: Union) -> str:
-        return "\u3000" * max(obj.level - self.base_level, 0) + obj.name
-
-
-def union_field(user: User, queryset=None, **kwargs) -> UnionChoiceField:
-    root = user_root(user)
-    return UnionChoiceField(
-        queryset=(queryset if queryset is not None else unions_for(user)).order_by(
-            "tree_id", "lft"
-        ),
-        base_level=root.level if root else 0,
-        **kwargs,
+def union_field(user: User, queryset=None, **kwargs) -> UnionPickerField:
+    """The union picker over the user's scope (or `queryset`, already scoped)."""
+    kwargs.pop("widget", None)
+    return UnionPickerField(
+        queryset=queryset if queryset is not None else unions_for(user), **kwargs
     )
+
+
+class UnionJumpForm(forms.Form):
+    """查找工会: go to another union of the scope (progress, targets) with the picker."""
+
+    go = forms.Field(label=_("查找工会"))
+
+    def __init__(self, *args, actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["go"] = union_field(actor, label=_("查找工会"))
+        self.fields["go"].widget.attrs.update(
+            {
+                "class": "form-control form-control-sm",
+                "placeholder": _("查找工会：名称的几个字或编码"),
+            }
+        )
 
 
 def role_choices(user: User) -> list[tuple[str, str]]:

@@ -181,6 +181,7 @@ class AuditEntry(models.Model):
         UNION_ELECTION = "union_election", _("换届")
         CONTROL_POINT = "control_point", _("冻结控制点")
         ID_REVEALED = "id_revealed", _("查看完整证件号")
+        MOBILE_REVEALED = "mobile_revealed", _("查看完整手机号")
         MEMBER_CHANGED = "member_changed", _("修改会员")
         TRANSFER_ACCEPTED = "transfer_accepted", _("转会接收")
         TRANSFER_REFUSED = "transfer_refused", _("转会退回")

@@ -1,7 +1,9 @@
 """工会组织: 管理员 browse their subtree, create, edit and move the unions below them."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -13,6 +15,8 @@ from unions.access import (
     unions_for,
 )
 from unions.forms import ElectionForm, UnionForm, UnionMoveForm
+from unions.models import Union
+from unions.picker import match_unions
 
 
 @admin_required
@@ -85,3 +89,30 @@ def union_election(request, pk):
             messages.success(request, _("已登记“%(name)s”换届。") % {"name": union.name})
             return redirect("progress:union", pk=union.parent_id or union.pk)
     return render(request, "unions/union_election.html", {"form": form, "union": union})
+
+
+@login_required
+def union_suggest(request):
+    """The union picker's suggestions as JSON: unions of the user's scope matching the
+    typed text (unions.picker.match_unions), at most 20. `scope=all` (a transfer's
+    receiving union, which is usually outside the subtree): every active union, from two
+    characters on."""
+    text = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
+    if request.GET.get("scope") == "all":
+        unions = Union.objects.filter(is_active=True) if len(text) >= 2 else Union.objects.none()
+    else:
+        unions = unions_for(request.user)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": u.pk,
+                    "name": u.name,
+                    "parent": u.parent.name if u.parent_id else "",
+                    "code": u.code,
+                }
+                for u in match_unions(unions, text)
+            ]
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )

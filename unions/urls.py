@@ -21,6 +21,7 @@ urlpatterns = [
     path("mfa/codes/renew/", mfa_views.mfa_codes_renew, name="mfa_codes_renew"),
     path("pledge/", pledge_views.pledge_page, name="pledge"),
     # "unions/" (union_tree) is added in registry/urls.py: its view lives in progress.
+    path("unions/suggest/", union_views.union_suggest, name="union_suggest"),
     path("unions/new/", union_views.union_create, name="union_create"),
     path("unions/<int:pk>/edit/", union_views.union_edit, name="union_edit"),
     path("unions/<int:pk>/move/", union_views.union_move, name="union_move"),

@@ -1,6 +1,6 @@
-// The member list's union box: suggests unions of the user's scope as they type
-// (members:union_suggest, JSON) and puts the chosen union's id in the hidden field.
-// Without JavaScript the typed name is resolved by the server, so the form still works.
+// The union picker (unions/picker.py), wherever a union is chosen: suggests unions as
+// people type (unions:union_suggest, JSON) and puts the chosen union's id in the hidden
+// field. Without JavaScript the typed name is resolved by the server, so forms still work.
 (function () {
   "use strict";
   var DELAY_MS = 200;
@@ -24,6 +24,7 @@
     function choose(item) {
       input.value = item.getAttribute("data-name");
       hidden.value = item.getAttribute("data-id");
+      box.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = false; });
       close();
     }
 
@@ -43,7 +44,7 @@
       if (!results.length) {
         var none = document.createElement("div");
         none.className = "list-group-item small text-muted";
-        none.textContent = "本级及下级中没有名称包含该文字的工会";
+        none.textContent = "没有名称包含这些字（或编码以此开头）的工会";
         list.appendChild(none);
       }
       results.forEach(function (u) {
@@ -54,10 +55,10 @@
         item.setAttribute("data-id", u.id);
         item.setAttribute("data-name", u.name);
         item.textContent = u.name;
-        if (u.parent) {
+        if (u.parent || u.code) {
           var parent = document.createElement("div");
           parent.className = "small text-muted";
-          parent.textContent = "上级：" + u.parent;
+          parent.textContent = (u.parent ? "上级：" + u.parent + "　" : "") + (u.code ? "编码 " + u.code : "");
           item.appendChild(parent);
         }
         item.addEventListener("mousedown", function (e) { e.preventDefault(); choose(item); });
@@ -73,7 +74,7 @@
       if (!q) { close(); return; }
       if (q === lastQuery) return;
       lastQuery = q;
-      fetch(url + "?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      fetch(url + (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(function (data) { if (input.value.trim() === q) show(data.results); })
         .catch(function () { close(); });  // the server resolves the typed name anyway

@@ -1,7 +1,7 @@
 """Rules for account management, union pages and the audit log (管理员 only)."""
 
 from registry import codes
-from tests.authz import ADMINS, Rule
+from tests.authz import ADMINS, ALL_ROLES, Rule
 from unions.models import Union, User
 
 
@@ -41,7 +41,28 @@ def nothing_created_outside(world, union, response):
     assert created is None or created.is_descendant_of(county)
 
 
+def suggest_query(world, union):
+    return {"q": union.name}
+
+
+def suggest_everywhere(world, union):
+    return {"q": union.name, "scope": "all"}
+
+
+def suggests_inside_only(world, union, response):
+    if not response.wsgi_request.user.is_authenticated:
+        return
+    names = [u["name"] for u in response.json()["results"]]
+    county = Union.objects.get(pk=world.tree["county"].pk)
+    inside = union.is_descendant_of(county, include_self=True)
+    assert (union.name in names) == inside
+
+
 RULES = {
+    # The union picker's suggestions: 200 everywhere, unions of the subtree only.
+    "unions:union_suggest": Rule(
+        roles=ALL_ROLES, query=suggest_query, outside=200, after=suggests_inside_only
+    ),
     # Lists: a filter naming a union outside the subtree is refused, the page still answers
     # 200 and shows the subtree only (the leak check proves it).
     "unions:account_list": Rule(roles=ADMINS, query=filter_by, outside=200),

@@ -122,3 +122,9 @@ def login(page):
             pass_second_factor(page, username)
 
     return do_login
+
+
+def pick_union(page, label: str, typed: str, name: str) -> None:
+    """Choose a union with the union picker: type part of the name, click the suggestion."""
+    page.get_by_label(label).first.fill(typed)
+    page.get_by_role("option", name=name).first.click()

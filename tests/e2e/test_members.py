@@ -45,13 +45,22 @@ def test_reveal_shows_the_full_id_once_and_is_audited(
     page.get_by_role("button", name="显示完整证件号").click()
 
     expect(page.get_by_test_id("id-number")).to_contain_text(member.id_number)
-    expect(page.get_by_test_id("mobile")).to_contain_text(member.mobile)
+    expect(page.get_by_test_id("mobile")).to_contain_text(member.masked_mobile)
     expect(page.get_by_test_id("id-number")).to_contain_text("已记入审计日志")
     assert member.id_number not in page.url
     entry = AuditEntry.objects.get(action=AuditEntry.Action.ID_REVEALED)
     assert entry.actor.username == "town_collector"
     assert entry.object_id == str(member.pk)
     assert member.id_number not in entry.object_repr
+
+    # a reload neither asks to resubmit nor writes again; the number is masked again
+    page.reload()
+    expect(page.get_by_test_id("id-number")).to_contain_text(member.masked_id)
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.ID_REVEALED).count() == 1
+
+    page.get_by_role("button", name="显示完整手机号").click()
+    expect(page.get_by_test_id("mobile")).to_contain_text(member.mobile)
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.MOBILE_REVEALED).count() == 1
 
 
 def test_edit_shows_a_chinese_error_then_saves_and_records_history(

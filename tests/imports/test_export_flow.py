@@ -61,5 +61,5 @@ def test_viewer_exports_masked_and_nobody_exports_a_sibling(client, tree, make_u
     response = client.post(
         reverse("imports:export"), {"union": tree["sibling"].pk, "scope": "subtree"}
     )
-    assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode()
+    assert response.status_code == 200 and "所选工会不在可选范围内" in response.content.decode()
     assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).count() == 1

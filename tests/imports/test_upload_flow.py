@@ -171,8 +171,9 @@ def test_upload_refuses_files_over_the_size_limit(client, collector, tree, setti
 def test_upload_page_shows_limits_and_defaults_to_own_union(client, collector, tree):
     page = client.get(reverse("imports:upload")).content.decode()
     assert "不超过 20 MB" in page and ".xlsx" in page
-    assert f'<option value="{tree["base"].pk}" selected>' in page
-    assert tree["town"].name not in page, "only the own subtree can be chosen"
+    assert f'name="union" id="id_union" value="{tree["base"].pk}"' in page
+    assert f'value="{tree["base"].name}"' in page
+    assert tree["town"].name not in page, "no list of unions on the page"
 
 
 def test_a_file_the_engine_rejects_fails_the_job_with_its_message(client, collector, tree):
@@ -198,7 +199,7 @@ def test_viewer_cannot_upload(client, tree, make_user, media_root):
 
 def test_collector_cannot_upload_for_a_sibling_union(client, collector, tree):
     response = upload(client, tree["sibling_base"], roster([good_row(1)]))
-    assert "选择一个有效的选项" in response.content.decode()
+    assert "所选工会不在可选范围内" in response.content.decode()
     assert not ImportJob.objects.exists()
 
 

@@ -20,13 +20,15 @@ def list_page(client, **data):
 def test_the_union_filter_is_typed_not_a_list_of_every_union(client, tree, county_admin):
     client.force_login(county_admin)
     html = client.get(reverse("members:list")).content.decode()
-    assert 'name="union_name"' in html and "union-suggest.js" in html
+    assert (
+        'name="union_name"' in html and "union-suggest.js" in html and "data-union-suggest" in html
+    )
     assert tree["school"].name not in html  # no <option> per union
 
 
 def test_suggestions_are_unions_of_the_scope_only(client, tree, county_admin):
     client.force_login(county_admin)
-    url = reverse("members:union_suggest")
+    url = reverse("unions:union_suggest")
 
     names = [u["name"] for u in client.get(url, {"q": "工会"}).json()["results"]]
 
@@ -46,9 +48,14 @@ def test_a_typed_union_name_works_without_javascript(client, tree, county_admin,
     assert "李老师" in html and "王司机" not in html
 
     response = client.post(reverse("members:list"), {"union_name": "工会"})
-    assert "有多个工会名称包含“工会”" in response.content.decode()
+    html = response.content.decode()
+    assert "“工会”对应多个工会，请选择其中一个" in html
+    # ... and without JavaScript the candidates are offered to pick from
+    assert f'name="union_pick" id="id_union_pick_{tree["school"].pk}"' in html
+    html = list_page(client, union_name="工会", union_pick=tree["school"].pk).content.decode()
+    assert "李老师" in html and "王司机" not in html
     response = client.post(reverse("members:list"), {"union_name": "鼎城医院工会"})
-    assert "本级及下级工会中没有名称包含“鼎城医院工会”的工会" in response.content.decode()
+    assert "找不到“鼎城医院工会”" in response.content.decode()
 
 
 def test_a_chosen_suggestion_outside_the_scope_is_not_trusted(
@@ -139,5 +146,5 @@ def test_a_one_character_name_search_is_a_prefix(client, tree, county_admin, mak
 
 def test_viewer_sees_the_union_box_and_suggestions_too(client, tree, make_user):
     client.force_login(make_user(tree["county"], User.Role.VIEWER))
-    results = client.get(reverse("members:union_suggest"), {"q": "一中"}).json()["results"]
+    results = client.get(reverse("unions:union_suggest"), {"q": "一中"}).json()["results"]
     assert [u["name"] for u in results] == [tree["school"].name]

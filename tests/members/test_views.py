@@ -113,19 +113,56 @@ def test_list_page_queries_do_not_grow_with_members(
 def test_reveal_shows_the_full_id_and_audits_without_it(client, tree, county_admin, make_member):
     member = make_member(tree["base"])
     client.force_login(county_admin)
+    detail = reverse("members:detail", args=[member.pk])
 
-    assert (
-        member.id_number
-        not in client.get(reverse("members:detail", args=[member.pk])).content.decode()
-    )
-    response = client.post(reverse("members:reveal", args=[member.pk]))
+    assert member.id_number not in client.get(detail).content.decode()
+    response = client.post(reverse("members:reveal", args=[member.pk]), {"field": "id_number"})
 
-    assert member.id_number in response.content.decode()
-    assert member.mobile in response.content.decode()
+    assert response.status_code == 302 and response["Location"].startswith(detail + "?shown=")
+    assert member.id_number not in response["Location"]
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert member.id_number in html and "no-store" in page["Cache-Control"]
+    assert member.mobile not in html  # the phone is a separate reveal
     entry = AuditEntry.objects.get(action=AuditEntry.Action.ID_REVEALED)
     assert entry.actor == county_admin
     assert entry.object_id == str(member.pk)
     assert member.id_number not in f"{entry.object_repr} {entry.detail}"
+
+
+def test_the_phone_is_revealed_and_audited_on_its_own(client, tree, county_admin, make_member):
+    member = make_member(tree["base"])
+    client.force_login(county_admin)
+    response = client.post(reverse("members:reveal", args=[member.pk]), {"field": "mobile"})
+    html = client.get(response["Location"]).content.decode()
+    assert member.mobile in html and member.id_number not in html
+    revealed = AuditEntry.objects.filter(action__endswith="_revealed")
+    assert list(revealed.values_list("action", flat=True)) == [AuditEntry.Action.MOBILE_REVEALED]
+
+
+def test_reloading_a_revealed_page_writes_nothing_and_shows_the_mask(
+    client, tree, county_admin, make_member
+):
+    member = make_member(tree["base"])
+    client.force_login(county_admin)
+    shown = client.post(reverse("members:reveal", args=[member.pk]), {"field": "id_number"})
+    assert member.id_number in client.get(shown["Location"]).content.decode()
+
+    reloaded = client.get(shown["Location"])
+
+    assert reloaded.status_code == 200
+    assert member.id_number not in reloaded.content.decode()
+    assert member.masked_id in reloaded.content.decode()
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.ID_REVEALED).count() == 1
+
+
+def test_a_reveal_token_is_for_its_own_member_only(client, tree, county_admin, make_member):
+    member, other = make_member(tree["base"]), make_member(tree["base"], name="李四")
+    client.force_login(county_admin)
+    shown = client.post(reverse("members:reveal", args=[member.pk]), {"field": "id_number"})
+    token = shown["Location"].split("?")[1]
+    html = client.get(reverse("members:detail", args=[other.pk]) + "?" + token).content.decode()
+    assert other.id_number not in html
 
 
 def test_reveal_needs_post(client, tree, county_admin, make_member):
@@ -335,7 +372,7 @@ def test_unknown_target_union_is_explained(client, tree, county_admin, make_memb
         reverse("members:event", args=[member.pk]),
         {"kind": "transfer_out", "on": timezone.localdate().isoformat(), "to_union": "不存在工会"},
     )
-    assert "找不到工会组织“不存在工会”" in response.content.decode()
+    assert "找不到“不存在工会”" in response.content.decode()
 
 
 def test_checklist_bulk_confirm_marks_the_page(client, tree, county_admin, make_member):

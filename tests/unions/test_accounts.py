@@ -131,10 +131,12 @@ def test_account_list_shows_the_subtree_only_with_filters(admin_client, tree, ma
     assert "school_viewer" not in switched_off.content.decode()
 
 
-def test_account_list_offers_only_unions_in_scope(admin_client, tree):
+def test_account_list_filters_by_a_union_picked_in_scope(admin_client, tree):
     page = admin_client.get(reverse("unions:account_list")).content.decode()
-    assert "漳江物流公司工会" in page
+    assert 'name="union_name"' in page and "data-union-suggest" in page
     assert "鼎城" not in page and "常德市总工会" not in page
+    outside = admin_client.get(reverse("unions:account_list"), {"union_name": "鼎城医院工会"})
+    assert "找不到“鼎城医院工会”" in outside.content.decode()
 
 
 def test_account_list_shows_last_login(admin_client, tree, make_user):
@@ -303,9 +305,16 @@ def test_role_has_no_default_and_must_be_chosen(admin_client, tree):
 def test_create_form_offers_roles_and_unions_in_scope_only(client, tree, make_user):
     client.force_login(make_user(tree["town"], User.Role.ADMIN))
     page = client.get(reverse("unions:account_create")).content.decode()
-    unions = page.split('name="union"')[1].split("</select>")[0]
-    assert "漳江物流公司工会" in unions and "一车间工会小组" in unions
-    assert "桃源县总工会" not in unions and "桃源一中工会" not in unions and "鼎城" not in unions
+    assert 'name="union_name"' in page and "桃源一中工会" not in page and "鼎城" not in page
+    url = reverse("unions:union_suggest")
+    offered = [u["name"] for u in client.get(url, {"q": "工会"}).json()["results"]]
+    assert "漳江物流公司工会" in offered and "一车间工会小组" in offered
+    assert "桃源县总工会" not in offered and "桃源一中工会" not in offered
+    typed = client.post(
+        reverse("unions:account_create"),
+        {"username": "outside01", "role": "collector", "union_name": "桃源一中工会"},
+    )
+    assert "找不到“桃源一中工会”" in typed.content.decode()
 
 
 def test_account_page_shows_what_happened_to_the_account(admin_client, tree, make_user):
