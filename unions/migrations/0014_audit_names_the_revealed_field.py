@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("unions", "0012_all_audit_actions"),
+        ("unions", "0013_updated_at_indexes_for_coverage"),
     ]
 
     operations = [
