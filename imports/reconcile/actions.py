@@ -16,7 +16,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from openpyxl import Workbook
 
 from imports import services as import_services
@@ -37,7 +36,7 @@ Action = ReconcileEntry.Action
 # The membership events offered for someone registered here but not on the list.
 EVENT_KINDS = [
     (MembershipEvent.Kind.LEAVE, MembershipEvent.Kind.LEAVE.label),
-    ("transfer_out", _lazy("转出")),
+    (MembershipEvent.Kind.TRANSFER_OUT, MembershipEvent.Kind.TRANSFER_OUT.label),
     (MembershipEvent.Kind.RESERVE, MembershipEvent.Kind.RESERVE.label),
     (MembershipEvent.Kind.RETIRE, MembershipEvent.Kind.RETIRE.label),
     (MembershipEvent.Kind.WITHDRAW, MembershipEvent.Kind.WITHDRAW.label),
@@ -180,7 +179,7 @@ def record_events(
             outcome.problems.append(_("%(who)s：不在您可以办理的范围内。") % {"who": _who(entry)})
             continue
         try:
-            if kind == "transfer_out":
+            if kind == MembershipEvent.Kind.TRANSFER_OUT:
                 transfer = member_services.request_transfer(
                     member=member, to_union=to_union, on=on, reason=reason, by=by
                 )
@@ -193,7 +192,8 @@ def record_events(
         except Problem as problem:
             outcome.problems.append(f"{_who(entry)}：{problem.message}")
             continue
-        _mark([entry], Action.TRANSFER_OUT if kind == "transfer_out" else Action.EVENT, by, ref)
+        moved = kind == MembershipEvent.Kind.TRANSFER_OUT
+        _mark([entry], Action.TRANSFER_OUT if moved else Action.EVENT, by, ref)
         handled.append(entry)
     outcome.done = len(handled)
     _audit(job, kind, outcome.done, by=by, request=request)

@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0009_export_job'),
+        ("members", "0009_export_job"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='memberchange',
-            name='source',
-            field=models.CharField(choices=[('form', '表单'), ('import', '导入'), ('event', '会籍变动'), ('admin', '运维后台'), ('reconcile', '名单比对')], max_length=16, verbose_name='来源'),
+            model_name="memberchange",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("form", "表单"),
+                    ("import", "导入"),
+                    ("event", "会籍变动"),
+                    ("admin", "运维后台"),
+                    ("reconcile", "名单比对"),
+                ],
+                max_length=16,
+                verbose_name="来源",
+            ),
         ),
     ]
