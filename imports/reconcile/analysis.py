@@ -223,32 +223,43 @@ def _list_row(validator: RowValidator, number: int, cells: list, result) -> List
     checked = validator.validate(number, cells)
     if checked is None:
         return None
-    id_problem = next((p for p in checked.errors if p.code != "phone_format"), None)
-    if checked.key is None and id_problem is not None and id_problem.code == "id_format":
+    # Only the ID decides whether a row can be compared: a name with a stray digit or a
+    # phone that is not a mobile number is compared (or left out) as it is.
+    id_header = validator.by_field.get("id_number", (0, ""))[1]
+    id_type_header = validator.by_field.get("id_type", (0, ""))[1]
+    id_problems = [p for p in checked.errors if p.column in (id_header, id_type_header)]
+    if checked.key is None and id_problems and id_problems[0].code == "id_format":
         upgraded = _from_15_digits(validator, cells)
         if upgraded is not None:
             checked.key = upgraded
-            checked.data["id_type"], checked.data["id_number"] = upgraded
-            checked.errors = [p for p in checked.errors if p is not id_problem]
-            id_problem = next((p for p in checked.errors if p.code != "phone_format"), None)
-    if id_problem is not None or checked.key is None:
+            id_problems = []
+    if checked.key is None:
         result.problem_count += 1
         if len(result.problems) < PROBLEMS_KEPT:
             result.problems.append(
-                id_problem
-                or RowProblem(checked.sheet, number, "", "required", "缺少证件号码，无法比对。")
+                id_problems[0]
+                if id_problems
+                else RowProblem(checked.sheet, number, "", "required", "缺少证件号码，无法比对。")
             )
         return None
+    name = checked.data.get("name") or _raw(validator, cells, "name")
     return ListRow(
         sheet=checked.sheet,
         row=number,
-        name=checked.data.get("name", ""),
+        name=name[:50],
         id_type=checked.key[0],
         id_number=checked.key[1],
         # A phone that is not a mobile number is simply not compared.
         mobile=checked.data.get("mobile", ""),
         unit_name=checked.unit_name,
     )
+
+
+def _raw(validator: RowValidator, cells: list, name: str) -> str:
+    index, _header = validator.by_field.get(name, (None, ""))
+    if index is None or index >= len(cells) or cells[index] is None:
+        return ""
+    return str(cells[index]).strip()
 
 
 def _from_15_digits(validator: RowValidator, cells: list) -> tuple[str, str] | None:
