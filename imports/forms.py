@@ -32,7 +32,13 @@ def union_field(user: User, label: str) -> UnionChoiceField:
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_lazy("表格类型"), choices=ImportJob.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_lazy("表格类型"),
+        # A list to compare is uploaded on its own page (名单比对), never imported.
+        choices=[
+            (k, label) for k, label in ImportJob.Kind.choices if k != ImportJob.Kind.RECONCILE
+        ],
+    )
     file = forms.FileField(
         label=_lazy("选择文件"),
         error_messages={
