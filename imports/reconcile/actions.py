@@ -53,7 +53,7 @@ class Outcome:
 
 def open_entries(job: ImportJob, group: str, ids) -> list[ReconcileEntry]:
     """The chosen entries of `group` not handled yet (others are silently left out)."""
-    wanted = [int(i) for i in ids if str(i).isdigit()]
+    wanted = [int(i) for i in ids if str(i).isdigit() and len(str(i)) < 16]
     return list(
         job.entries.filter(group=group, pk__in=wanted, done_at__isnull=True)
         .select_related("member", "member__union")

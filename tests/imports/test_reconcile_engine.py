@@ -238,3 +238,18 @@ def test_command_refuses_a_list_without_ids(tmp_path, tree):
     path = payroll(tmp_path, [[1, "王一"]], header=("序号", "姓名"))
     with pytest.raises(CommandError, match="没有证件号码列"):
         run(str(path), "--union", "漳江物流公司工会")
+
+
+def test_only_the_id_decides_whether_a_row_is_compared(tmp_path, tree, people):
+    """A name as payroll systems write it (王一2, a second 王一) and a landline are not
+    reasons to leave a person out: the row is compared by its ID, the name as written."""
+    path = payroll(
+        tmp_path,
+        [
+            [1, "王一2", person_id(1), "0736-6622447", ""],
+            [2, "赵六", "", "", ""],
+        ],
+    )
+    result = analyse_list(path, union=tree["base"])
+    assert [(x.row.name, x.differences) for x in result.mismatched] == [("王一2", {"name": "王一"})]
+    assert result.problem_count == 1 and "证件号码" in result.problems[0].message
