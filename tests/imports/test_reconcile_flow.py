@@ -346,3 +346,27 @@ def test_the_purge_runs_as_a_beat_task(settings):
         "imports.tasks.purge_reconcile_lists"
     )
     assert tasks.purge_reconcile_lists() == 0
+
+
+def test_collectors_find_it_in_the_menu_and_on_the_union_page(client, collector, tree, make_user):
+    home = client.get(reverse("imports:index")).content.decode()
+    assert reverse("imports:reconcile") in home
+    union_page = client.get(reverse("progress:union", args=[tree["base"].pk])).content.decode()
+    assert f"{reverse('imports:reconcile')}?union={tree['base'].pk}" in union_page
+    form = client.get(reverse("imports:reconcile"), {"union": tree["base"].pk}).content.decode()
+    assert f'<option value="{tree["base"].pk}" selected>' in form
+    viewer = make_user(tree["base"], User.Role.VIEWER, username="viewer")
+    client.force_login(viewer)
+    assert reverse("imports:reconcile") not in client.get(reverse("imports:index")).content.decode()
+    assert client.get(reverse("imports:reconcile")).status_code == 403
+
+
+def test_the_history_lists_a_comparison_as_such(client, collector, tree, people):
+    upload(client, tree["base"])
+    job = latest()
+    history = client.get(reverse("imports:index")).content.decode()
+    assert "社保参保名单.xlsx" in history and "比对完成" in history
+    response = client.get(reverse("imports:job", args=[job.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "imports:reconcile_job", args=[job.pk]
+    )
