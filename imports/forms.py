@@ -6,9 +6,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from imports.models import ImportJob
+from imports.reconcile.actions import EVENT_KINDS
 from imports.services import ALLOWED_SUFFIXES
-from unions.access import can_import, unions_for
-from unions.models import User
+from members.models import MembershipEvent
+from members.services import find_union
+from registry.validators import Problem
+from unions.access import can_import, scope, subtree_q, unions_for
+from unions.models import Unit, User
 from unions.picker import UnionPickerField
 
 
@@ -19,7 +23,13 @@ def union_field(user: User, label: str) -> UnionPickerField:
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_lazy("表格类型"), choices=ImportJob.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_lazy("表格类型"),
+        # A list to compare is uploaded on its own page (名单比对), never imported.
+        choices=[
+            (k, label) for k, label in ImportJob.Kind.choices if k != ImportJob.Kind.RECONCILE
+        ],
+    )
     file = forms.FileField(
         label=_lazy("选择文件"),
         error_messages={
@@ -87,3 +97,65 @@ class ExportForm(forms.Form):
         self.fields["status"].choices = [("", _("全部状态")), *Member.Status.choices]
         self.fields["status"].initial = Member.Status.ACTIVE
         self.order_fields(["union", "scope", "status", "q", "format"])
+
+
+class ReconcileForm(UploadForm):
+    """名单比对: an outside list for a union (or one unit under it) in the user's subtree."""
+
+    unit = forms.ModelChoiceField(
+        label=_lazy("单位（可不选）"),
+        queryset=None,
+        required=False,
+        empty_label=_lazy("整个工会（含下级）"),
+        help_text=_lazy("名单只是某个单位的职工时选择该单位：只与该单位登记的会员比对。"),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["kind"]
+        self.fields["union"].label = _("与哪个工会比对")
+        self.fields["file"].label = _("名单文件")
+        self.fields["unit"].queryset = (
+            scope(user, Unit.objects.all(), "unions").distinct().order_by("name")
+        )
+        self.order_fields(["union", "unit", "file"])
+
+    def clean(self):
+        data = super().clean()
+        union, unit = data.get("union"), data.get("unit")
+        outside = (
+            union is not None
+            and unit is not None
+            and not unit.unions.filter(subtree_q(union)).exists()
+        )
+        if outside:
+            self.add_error(
+                "unit",
+                _("单位“%(unit)s”不属于“%(union)s”及其下级工会。")
+                % {"unit": unit.name, "union": union.name},
+            )
+        return data
+
+
+class EventForm(forms.Form):
+    """The membership event proposed for members registered here but not on the list."""
+
+    kind = forms.ChoiceField(label=_lazy("会籍变动"))
+    on = forms.DateField(label=_lazy("变动日期"))
+    reason = forms.CharField(label=_lazy("原因"), required=False, max_length=200)
+    to_union = forms.CharField(
+        label=_lazy("转入工会（转出时填写名称或编码）"), required=False, max_length=200
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = EVENT_KINDS
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == MembershipEvent.Kind.TRANSFER_OUT:
+            try:
+                data["to_union_obj"] = find_union(data.get("to_union") or "")
+            except Problem as problem:
+                self.add_error("to_union", problem.message)
+        return data

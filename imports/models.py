@@ -29,6 +29,9 @@ class ImportJob(models.Model):
     class Kind(models.TextChoices):
         MEMBERS = "members", _("会员信息")
         UNIONS = "unions", _("工会组织信息")
+        # An outside list (payroll, social insurance, a government extract) compared with
+        # the registry: analysed like a roster, never committed (imports/reconcile/).
+        RECONCILE = "reconcile", _("名单比对")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("排队等待核对")
@@ -61,6 +64,15 @@ class ImportJob(models.Model):
     kind = models.CharField(_("表格类型"), max_length=16, choices=Kind.choices)
     union = models.ForeignKey(
         "unions.Union", verbose_name=_("导入到"), on_delete=models.PROTECT, related_name="+"
+    )
+    # A list compared for one unit (employer) of the union: only its members count.
+    unit = models.ForeignKey(
+        "unions.Unit",
+        verbose_name=_("单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     uploader = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -184,3 +196,54 @@ class ImportProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sheet} 第{self.row}行 {self.column}: {self.message}"
+
+
+class ReconcileEntry(models.Model):
+    """One person of a list comparison's result (imports/reconcile/): the list row, the
+    registered member it matched, and whether an action on it was confirmed. Holds full
+    ID numbers, like the uploaded list, and goes with the list after
+    RECONCILE_FILE_RETENTION_DAYS."""
+
+    class Group(models.TextChoices):
+        MISSING = "missing", _("应采未采（名单中有，未登记）")
+        ABSENT = "absent", _("已登记、名单中没有")
+        MISMATCHED = "mismatched", _("信息不一致")
+        ELSEWHERE = "elsewhere", _("已在其他工会登记")
+
+    class Action(models.TextChoices):
+        INVITED = "invited", _("已发送入会邀请")
+        IMPORTED = "imported", _("已转导入登记")
+        EVENT = "event", _("已办理会籍变动")
+        TRANSFER_OUT = "transfer_out", _("已申请转出")
+        UPDATED = "updated", _("已采用名单中的值")
+        CLAIMED = "claimed", _("已申请转入")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="entries")
+    group = models.CharField(_("类别"), max_length=16, choices=Group.choices)
+    sheet = models.CharField(_("工作表"), max_length=100, blank=True)
+    row = models.PositiveIntegerField(_("行号"), null=True, blank=True)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    id_type = models.CharField(_("证件类型"), max_length=2, blank=True)
+    id_number = models.CharField(_("证件号码"), max_length=32, blank=True)
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    unit_name = models.CharField(_("工作单位"), max_length=200, blank=True)
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Name and phone as registered, when they differ from the list: {field: old value}
+    registered = models.JSONField(_("登记库中的值"), default=dict, blank=True)
+    action = models.CharField(_("处理"), max_length=16, choices=Action.choices, blank=True)
+    action_ref = models.CharField(max_length=50, blank=True)
+    done_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("名单比对结果")
+        verbose_name_plural = _("名单比对结果")
+        ordering = ["job", "group", "row", "id"]
+        indexes = [models.Index(fields=["job", "group"], name="reconcile_entry_job_group")]
+
+    def __str__(self) -> str:
+        return f"{self.get_group_display()} {self.name}"

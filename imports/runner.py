@@ -54,7 +54,9 @@ def run(job_id: int, *, task_id: str) -> None:
         fail(job.pk, message=rights_message())
         return
     try:
-        if job.state == State.COMMITTING:
+        if job.kind == ImportJob.Kind.RECONCILE:
+            _compare_list(job, uploader=uploader)
+        elif job.state == State.COMMITTING:
             commit(job, uploader=uploader)
         else:
             analyse(job, uploader=uploader)
@@ -62,6 +64,20 @@ def run(job_id: int, *, task_id: str) -> None:
         fail(job.pk, message=exc.message, file_rejected=True)
     except JobAbandoned:
         log.info("import job %s was cancelled or taken over; stopping", job.pk)
+
+
+def _compare_list(job: ImportJob, *, uploader: User) -> None:
+    """A list compared with the registry (imports/reconcile/): analysed, never committed."""
+    from imports.reconcile import jobs
+
+    def still_mine() -> bool:
+        if not _mine(job, ImportJob.ANALYSING).select_for_update().exists():
+            raise JobAbandoned
+        return True
+
+    jobs.analyse(
+        job, uploader=uploader, progress=Progress(job, commit_phase=False), still_mine=still_mine
+    )
 
 
 def claim(job_id: int, *, task_id: str) -> ImportJob | None:

@@ -17,7 +17,7 @@ def jobs_for(user: User) -> QuerySet:
 def earlier_same_file(job: ImportJob) -> ImportJob | None:
     """The latest earlier upload of exactly this file for the same union."""
     return (
-        ImportJob.objects.filter(union=job.union, sha256=job.sha256, pk__lt=job.pk)
+        ImportJob.objects.filter(union=job.union, kind=job.kind, sha256=job.sha256, pk__lt=job.pk)
         .order_by("-pk")
         .first()
     )

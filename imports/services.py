@@ -38,11 +38,14 @@ def file_sha256(upload: UploadedFile) -> str:
 
 
 @transaction.atomic
-def create_job(*, uploader: User, union: Union, kind: str, upload: UploadedFile) -> ImportJob:
+def create_job(
+    *, uploader: User, union: Union, kind: str, upload: UploadedFile, unit=None
+) -> ImportJob:
     """Store the upload, record the job and queue its analysis."""
     job = ImportJob(
         kind=kind,
         union=union,
+        unit=unit,
         uploader=uploader,
         original_filename=upload.name[:255],
         file_size=upload.size,
@@ -59,8 +62,8 @@ def confirm_job(*, job: ImportJob, user: User, overwrite_newer: bool = False) ->
     """Preview → confirmed; the worker analyses again and commits. False if too late,
     or when no row of the file can be imported. `overwrite_newer`: rows whose member
     changed in the registry after the file was made take the file's values too."""
-    if job.nothing_importable:
-        return False
+    if job.nothing_importable or job.kind == ImportJob.Kind.RECONCILE:
+        return False  # a compared list is never imported; its actions are per member
     changed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.PREVIEW).update(
         summary={**job.summary, "overwrite_newer": overwrite_newer},
         state=ImportJob.State.CONFIRMED,
@@ -117,8 +120,10 @@ def purge_old_uploads(*, now: datetime.datetime | None = None) -> int:
     The job row (who, when, counts, problems) stays as history."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.IMPORT_FILE_RETENTION_DAYS)
-    old = ImportJob.objects.filter(created_at__lt=cutoff, file_purged_at__isnull=True).exclude(
-        state__in=ImportJob.RUNNING
+    old = (
+        ImportJob.objects.filter(created_at__lt=cutoff, file_purged_at__isnull=True)
+        .exclude(state__in=ImportJob.RUNNING)
+        .exclude(kind=ImportJob.Kind.RECONCILE)  # imports.reconcile.jobs.purge_old_lists
     )
     purged = 0
     for job in old.iterator():

@@ -44,3 +44,10 @@ def purge_old_uploads() -> int:
 @shared_task
 def recover_stalled_jobs() -> int:
     return services.recover_stalled_jobs()
+
+
+@shared_task
+def purge_reconcile_lists() -> int:
+    from imports.reconcile import jobs
+
+    return jobs.purge_old_lists()

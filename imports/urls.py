@@ -1,6 +1,7 @@
 from django.urls import path
 
 from imports import views
+from imports.reconcile import views as reconcile_views
 
 app_name = "imports"
 
@@ -17,4 +18,9 @@ urlpatterns = [
     path("jobs/<int:pk>/report.xlsx", views.report, name="report"),
     path("jobs/<int:pk>/file/", views.original, name="original"),
     path("export/", views.export, name="export"),
+    # 名单比对 (查漏补缺): an outside list compared with the registry
+    path("reconcile/", reconcile_views.start, name="reconcile"),
+    path("reconcile/<int:pk>/", reconcile_views.job_page, name="reconcile_job"),
+    path("reconcile/<int:pk>/result.xlsx", reconcile_views.workbook, name="reconcile_workbook"),
+    path("reconcile/<int:pk>/act/", reconcile_views.act, name="reconcile_act"),
 ]

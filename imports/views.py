@@ -156,6 +156,8 @@ def _upload_page(request, form):
 @login_required
 def job_detail(request, pk: int):
     job = _job(request, pk)
+    if job.kind == ImportJob.Kind.RECONCILE:
+        return redirect("imports:reconcile_job", pk=job.pk)
     problems = job.problems.all()
     codes = [(c, problem_codes.label(c), n) for c, n in selectors.problem_codes(job)]
     code = request.GET.get("code", "")

@@ -179,6 +179,7 @@ class MemberChange(models.Model):
         IMPORT = "import", _("导入")
         EVENT = "event", _("会籍变动")
         ADMIN = "admin", _("运维后台")
+        RECONCILE = "reconcile", _("名单比对")
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="changes")
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)

@@ -44,7 +44,9 @@ def menu_counts(user: User) -> dict[str, int]:
 
 def _previews(user: User):
     """The account's own uploads analysed and waiting for its confirmation."""
-    return ImportJob.objects.filter(state=ImportJob.State.PREVIEW, uploader=user)
+    return ImportJob.objects.filter(state=ImportJob.State.PREVIEW, uploader=user).exclude(
+        kind=ImportJob.Kind.RECONCILE  # a compared list has nothing to commit
+    )
 
 
 def todo_for(user: User) -> list[TodoItem]:

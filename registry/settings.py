@@ -345,6 +345,13 @@ CELERY_BEAT_SCHEDULE["imports-purge-old-files"] = {
     "task": "imports.tasks.purge_old_uploads",
     "schedule": 24 * 60 * 60,
 }
+# Outside lists compared with the registry (名单比对, imports/reconcile/) hold other
+# organisations' personal data: kept only this many days, then deleted with their results.
+RECONCILE_FILE_RETENTION_DAYS = envint("RECONCILE_FILE_RETENTION_DAYS", 7)
+CELERY_BEAT_SCHEDULE["imports-purge-reconcile-lists"] = {
+    "task": "imports.tasks.purge_reconcile_lists",
+    "schedule": 6 * 60 * 60,
+}
 CELERY_BEAT_SCHEDULE["imports-recover-stalled-jobs"] = {
     "task": "imports.tasks.recover_stalled_jobs",
     "schedule": 5 * 60,

@@ -169,6 +169,20 @@ def union_from_join_token(token: str) -> Union | None:
     return Union.objects.filter(pk=pk, is_active=True).first()
 
 
+def invite_to_join(*, union: Union, mobile: str, url: str) -> None:
+    """Text the union's application link (`url`, from `join_token`) to a worker who is
+    not registered yet (名单比对: 应采未采). Raises `Refused` when the gateway refuses.
+    The caller audits: it knows why the invitation was sent."""
+    try:
+        sms.send_sms(
+            mobile,
+            _("【工会两库】%(union)s邀请您加入工会。请打开 %(url)s 在线填写入会申请。")
+            % {"union": union.name, "url": url},
+        )
+    except sms.SmsError:
+        raise Refused(_("短信发送失败，请稍后再试。")) from None
+
+
 # ---- applications ---------------------------------------------------------------------
 
 CONSENT_VERSION = "2026-1"

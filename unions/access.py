@@ -125,14 +125,15 @@ def can_manage_accounts(user: User, union: Union | None = None) -> bool:
 
 
 IMPORT_KINDS_FOR_ROLE = {
-    User.Role.ADMIN: {"members", "unions"},
-    User.Role.COLLECTOR: {"members"},
+    User.Role.ADMIN: {"members", "unions", "reconcile"},
+    User.Role.COLLECTOR: {"members", "reconcile"},
 }
 
 
 def can_import(user: User, union: Union | None = None, kind: str = "members") -> bool:
     """Upload a sheet of `kind` ("members": rosters; "unions": the organisation sheet,
-    which creates unions, so admins only) into `union` (live, in the subtree) when given."""
+    which creates unions, so admins only; "reconcile": an outside list to compare with the
+    registry) into `union` (live, in the subtree) when given."""
     if not user.is_authenticated or kind not in IMPORT_KINDS_FOR_ROLE.get(user.role, ()):
         return False
     if union is not None and not union.is_active:

@@ -210,6 +210,9 @@ class AuditEntry(models.Model):
         PLEDGE_ACCEPTED = "pledge_accepted", _("签署保密承诺书")
         SESSION_EXPIRED = "session_expired", _("登录超时")
         AUDIT_EXPORTED = "audit_exported", _("导出审计日志")
+        # 查漏补缺: a list compared with the registry, and each confirmed action on its result
+        RECONCILE_RUN = "reconcile_run", _("名单比对")
+        RECONCILE_CONFIRMED = "reconcile_confirmed", _("名单比对结果处理")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -29,7 +29,7 @@ UNION_LEVELS = ("union_1", "union_2", "union_3")  # 工会名称 < 部门工会 
 MEMBER_HEADERS: dict[str, list[str]] = {
     # 最近核查 and the like: written by the member export, read back as nothing.
     IGNORED: ["序号", "编号", "错误说明", "NO", "NO.", "最近核查", "核查时间", "最近核查时间"],
-    "name": ["姓名", "会员姓名", "名字", "职工姓名"],
+    "name": ["姓名", "会员姓名", "名字", "职工姓名", "员工姓名", "人员姓名", "参保人姓名"],
     "id_type": ["证件类型", "证件种类"],
     "id_number": [
         "身份证号",
@@ -40,6 +40,12 @@ MEMBER_HEADERS: dict[str, list[str]] = {
         "公民身份号码",
         "居民身份证号码",
         "身份证件号码",
+        "公民身份证号码",
+        "公民身份证号",
+        "身份证件号",
+        # social-insurance lists: the 社会保障号码 is the citizen's ID number
+        "社会保障号码",
+        "社会保障号",
     ],
     "gender": ["性别"],
     "birth_date": ["出生年月", "出生日期", "出生年月日", "生日"],
@@ -56,6 +62,8 @@ MEMBER_HEADERS: dict[str, list[str]] = {
         "联系方式",
         "移动电话",
         "电话号码",
+        "联系手机",
+        "手机号码（联系电话）",
     ],
     "join_date": ["入会时间", "入会日期", "入会年月"],
     "household_type": ["户籍类型", "户口性质", "户籍性质", "户口类型"],
@@ -63,7 +71,17 @@ MEMBER_HEADERS: dict[str, list[str]] = {
     "new_employment_form": ["新就业形态劳动者", "是否新就业形态劳动者", "新就业形态"],
     "union_post": ["工会职务", "担任工会职务", "工会任职"],
     "post_type": ["专兼职", "专兼职工会职务标识", "专兼职标识", "专职/兼职"],
-    "unit": ["所属单位", "工作单位", "单位", "单位名称", "工作单位名称", "所在单位"],
+    "unit": [
+        "所属单位",
+        "工作单位",
+        "单位",
+        "单位名称",
+        "工作单位名称",
+        "所在单位",
+        "用人单位",
+        "参保单位",
+        "参保单位名称",
+    ],
     "union_1": [
         "工会名称",
         "所属工会",

@@ -8,7 +8,7 @@ import openpyxl
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from imports.models import ImportJob
+from imports.models import ImportJob, ReconcileEntry
 from members.models import Member
 from tests.authz import ALL_ROLES, EDITORS, Rule
 from tests.exporting import follow_export
@@ -127,6 +127,53 @@ def export_inside_only(world, union, response):
             assert member.id_number in sheet_cells
 
 
+def reconcile_job_at(world, union):
+    """A finished list comparison of the union, with one member registered there but
+    not on the list."""
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.RECONCILE,
+        union=union,
+        original_filename="矩阵名单.xlsx",
+        sha256="0" * 64,
+        state=ImportJob.State.PREVIEW,
+        summary={"registered_not_on_list": 1},
+    )
+    member = world.make_member(union, name="矩阵比对会员")
+    ReconcileEntry.objects.create(
+        job=job,
+        group=ReconcileEntry.Group.ABSENT,
+        name=member.name,
+        id_type=member.id_type,
+        id_number=member.id_number,
+        member=member,
+    )
+    return {"pk": job.pk}
+
+
+def event_for_the_entry(world, union):
+    entry = ReconcileEntry.objects.filter(job__union=union).latest("pk")
+    return {"action": "event", "entry": [entry.pk], "kind": "leave", "on": "2026-01-01"}
+
+
+@for_accounts
+def event_recorded_inside_only(world, union, response):
+    member = Member.objects.filter(union=union, name="矩阵比对会员").latest("pk")
+    assert (member.status == Member.Status.LEFT) == (response.status_code == 302)
+
+
+def reconcile_upload_into(world, union):
+    return {"union": union.pk, "file": SimpleUploadedFile("矩阵名单.xlsx", sheet_bytes())}
+
+
+@for_accounts
+def reconcile_created_inside_only(world, union, response):
+    created = ImportJob.objects.filter(original_filename="矩阵名单.xlsx").first()
+    if response.status_code == 302:
+        assert created is not None and created.union_id == union.pk
+    else:
+        assert created is None
+
+
 RULES = {
     # History: ?union outside the subtree answers 404.
     "imports:index": Rule(roles=ALL_ROLES, query=filter_by),
@@ -182,5 +229,26 @@ RULES = {
         ok=302,  # to the export's job page
         outside=200,  # the form comes back: "选择一个有效的选项"
         after=export_inside_only,
+    ),
+    # 名单比对: editors upload a list for a union of their subtree (outside: the form
+    # comes back, nothing is created); every role reads a result of the subtree (masked
+    # on the page; the workbook masked for 查看); only editors confirm actions.
+    "imports:reconcile": Rule(
+        roles=EDITORS,
+        method="POST",
+        data=reconcile_upload_into,
+        ok=302,
+        outside=200,
+        after=reconcile_created_inside_only,
+    ),
+    "imports:reconcile_job": Rule(roles=ALL_ROLES, target=reconcile_job_at),
+    "imports:reconcile_workbook": Rule(roles=ALL_ROLES, target=reconcile_job_at),
+    "imports:reconcile_act": Rule(
+        roles=EDITORS,
+        method="POST",
+        target=reconcile_job_at,
+        data=event_for_the_entry,
+        ok=302,
+        after=event_recorded_inside_only,
     ),
 }
