@@ -40,8 +40,22 @@ class UploadForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["union"] = union_field(user, _("导入到哪个工会"))
-        self.fields["union"].initial = user.union_id
+        field = union_field(user, _("导入到哪个工会"))
+        # One union in scope: it is implied (a sheet naming another one is refused).
+        self.union_implied = bool(user.union_id) and field.queryset.count() <= 1
+        if not self.union_implied:
+            self.fields["union"] = field
+            if user.union_id:
+                # Left open, a member sheet's 工会名称：line above the table decides.
+                field.required = False
+                field.empty_label = _("按表格中的“工会名称：”行确定（未写明的导入到%(own)s）") % {
+                    "own": user.union.name
+                }
+                field.help_text = _(
+                    "系统模板第二行写明了工会名称，不选即导入到该工会；核对结果中会请您确认。"
+                )
+            else:
+                field.initial = user.union_id
         self.order_fields(["union", "kind", "file"])
         if not can_import(user, kind=ImportJob.Kind.UNIONS):
             # Only what is offered; whether this upload is allowed is the view's one check.

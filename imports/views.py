@@ -110,7 +110,8 @@ def upload(request):
     _require_import_rights(request)
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        union = form.cleaned_data["union"]
+        # Left open: the sheet's 工会名称：line decides, else the uploader's own union.
+        union = form.cleaned_data.get("union") or access.user_root(request.user)
         if not access.can_import(request.user, union, form.cleaned_data["kind"]):
             form.add_error("kind", _("您的角色不能导入这类表格。"))
             return _upload_page(request, form)
@@ -119,6 +120,7 @@ def upload(request):
             union=union,
             kind=form.cleaned_data["kind"],
             upload=form.cleaned_data["file"],
+            union_from_sheet=not form.cleaned_data.get("union"),
         )
         earlier = selectors.earlier_same_file(job)
         if earlier is not None:
@@ -190,7 +192,7 @@ def job_detail(request, pk: int):
 
 def _changes(request, job: ImportJob, *, masked: bool) -> tuple[list, list, str]:
     """The updated members of the preview (old → new per field), filtered by one field."""
-    changes = job.summary.get("changes") or []
+    changes = [{**m, "index": i} for i, m in enumerate(job.summary.get("changes") or [])]
     fields = sorted({c["label"] for member in changes for c in member["changes"]})
     chosen = request.GET.get("field", "")
     if chosen in fields:
@@ -265,10 +267,25 @@ def confirm(request, pk: int):
     return _job_action(
         request,
         pk,
-        lambda job, user: services.confirm_job(job=job, user=user, overwrite_newer=overwrite),
+        lambda job, user: services.confirm_job(
+            job=job,
+            user=user,
+            overwrite_newer=overwrite,
+            take_file_rows=_rows_taking_the_file(request, job),
+        ),
         _("已确认，正在写入登记库，请稍候。"),
         _("这个任务现在不能确认（可能已确认、已取消或已完成）。"),
     )
+
+
+def _rows_taking_the_file(request, job: ImportJob) -> list[tuple[str, int]]:
+    """The stale rows (登记库中的信息更新) for which the user chose the file's values:
+    radio `newer-<n>` = "file" for the n-th member of the preview's changes."""
+    chosen = []
+    for index, member in enumerate(job.summary.get("changes") or []):
+        if member.get("newer") and request.POST.get(f"newer-{index}") == "file":
+            chosen.append((member["sheet"], member["row"]))
+    return chosen
 
 
 @login_required

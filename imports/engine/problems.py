@@ -45,6 +45,10 @@ class ImportSummary:
     # Per updated member, what changes: {sheet, row, name, changes: [{field, label, old, new}]}
     # (ID numbers and phones masked).
     changes: list[dict] = field(default_factory=list)
+    # The union the rows without one go to, and why: {id, name, code, path, source:
+    # "sheet" (the 工会名称：line above the table; with written, sheet, row) | "chosen"
+    # | "fallback"}. Member imports only.
+    union: dict = field(default_factory=dict)
 
     def counts(self) -> dict:
         """The counts an import's audit entry records."""
@@ -81,4 +85,5 @@ class ImportSummary:
             "sheets": self.sheets,
             "notices": self.notices,
             "changes": self.changes,
+            "union": self.union,
         }
