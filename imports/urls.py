@@ -17,4 +17,5 @@ urlpatterns = [
     path("jobs/<int:pk>/report.xlsx", views.report, name="report"),
     path("jobs/<int:pk>/file/", views.original, name="original"),
     path("export/", views.export, name="export"),
+    path("export/unions.xlsx", views.export_unions, name="export_unions"),
 ]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from imports import problem_codes, selectors, services, xlsx_templates
+from imports import problem_codes, selectors, services, union_export, xlsx_templates
 from imports.engine import limits
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
@@ -364,3 +364,24 @@ def export(request):
         "imports/export.html",
         {"form": form, "masked": exports.masked_for(request.user)},
     )
+
+
+@login_required
+def export_unions(request):
+    """工会组织信息 of a union's subtree, as the organisation sheet reads it back (edit and
+    upload it again); 管理员 only, as for that upload. Audited."""
+    if not access.can_import(request.user, kind=ImportJob.Kind.UNIONS):
+        raise PermissionDenied(_("只有管理员可以导出工会组织信息。"))
+    union = access.get_in_scope(
+        access.unions_for(request.user), pk=request.GET.get("union") or request.user.union_id
+    )
+    content, count = union_export.union_workbook(union)
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=union,
+        obj=union,
+        detail={"export": "unions", "rows": count},
+    )
+    filename = f"工会组织信息-{union.name}-{timezone.localdate():%Y%m%d}.xlsx"
+    return _attachment(HttpResponse(content, content_type=XLSX), filename)
