@@ -193,6 +193,12 @@ def analyse(job: ImportJob, *, uploader: User) -> None:
 
 def commit(job: ImportJob, *, uploader: User) -> None:
     plan = _analyse_file(job, uploader=uploader, commit_phase=True)
+    if job.union_from_sheet and plan.union.pk != job.union_id:
+        # The union the preview showed is no longer the one the sheet names (renamed,
+        # moved or switched off meanwhile): never write into another one.
+        raise engine.FileRejected(
+            _("表格写明的工会与核对时不同（工会可能已改名、调整或停用），没有写入。请重新上传。")
+        )
     report = _write_report(plan)
     Progress(job, commit_phase=True)(ImportJob.Stage.WRITE, 0, plan.summary.rows)
     with transaction.atomic():

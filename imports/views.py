@@ -362,7 +362,11 @@ def export(request):
     return render(
         request,
         "imports/export.html",
-        {"form": form, "masked": exports.masked_for(request.user)},
+        {
+            "form": form,
+            "masked": exports.masked_for(request.user),
+            "may_export_unions": access.can_import(request.user, kind=ImportJob.Kind.UNIONS),
+        },
     )
 
 

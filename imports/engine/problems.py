@@ -87,3 +87,15 @@ class ImportSummary:
             "changes": self.changes,
             "union": self.union,
         }
+
+
+def reading_json(sheet: dict) -> dict:
+    """How a sheet was read, in the --json shape the issue names: {name, header_rows,
+    columns: [{header, field}], skipped: [{row, reason}]} (the preview also shows the
+    labels and the count of skipped lines, kept in `ImportSummary.sheets` and as_json)."""
+    return {
+        "name": sheet["name"],
+        "header_rows": sheet["header_rows"],
+        "columns": [{"header": c["header"], "field": c["field"]} for c in sheet["columns"]],
+        "skipped": [{"row": s["row"], "reason": s["reason"]} for s in sheet["skipped"]],
+    }

@@ -151,3 +151,14 @@ def test_target_export_read_back_changes_nothing(tmp_path, tree, campaign, clien
     assert not report.problems
     assert twin.pk not in set(Target.objects.values_list("union", flat=True))
     assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, union=tree["county"]).exists()
+
+
+def test_the_export_page_offers_the_union_export_to_admins_only(client, tree, make_user):
+    client.force_login(make_user(tree["county"], User.Role.ADMIN))
+    assert 'data-testid="export-unions"' in client.get(reverse("imports:export")).content.decode()
+    client.force_login(make_user(tree["county"], User.Role.COLLECTOR))
+    assert (
+        'data-testid="export-unions"' not in client.get(reverse("imports:export")).content.decode()
+    )
+    response = client.get(reverse("imports:export_unions"))
+    assert response.status_code == 403
