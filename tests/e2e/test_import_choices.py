@@ -86,3 +86,43 @@ def test_a_stale_row_takes_the_file_only_where_chosen(
         "张伟": "13600000001",
         "李娜": "13911110002",
     }
+
+
+def test_union_and_target_exports_read_back_unchanged(page, login, tree, county_admin, tmp_path):
+    from progress.models import Campaign, Target
+
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        name="测试行动",
+        starts_on=today - datetime.timedelta(days=10),
+        deadline=today + datetime.timedelta(days=50),
+        is_current=True,
+    )
+    Target.objects.create(campaign=campaign, union=tree["town"], members=600, organisations=4)
+    Target.objects.create(campaign=campaign, union=tree["school"], members=700)
+    page.set_viewport_size({"width": 390, "height": 844})
+    login("county_admin", PASSWORD)
+
+    page.goto("/collect/export/")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="导出工会组织信息").click()
+    unions = tmp_path / "工会组织信息.xlsx"
+    info.value.save_as(unions)
+    page.goto("/collect/upload/")
+    page.get_by_label("表格类型").select_option(label="工会组织信息")
+    page.get_by_label("选择文件").set_input_files(str(unions))
+    page.get_by_role("button", name="上传并核对").click()
+    expect(page.get_by_test_id("job-state")).to_have_text("待确认")
+    expect(page.get_by_test_id("count-unchanged")).to_have_text("5")
+    expect(page.get_by_test_id("count-updated")).to_have_text("0")
+    expect(page.get_by_test_id("count-invalid")).to_have_text("0")
+
+    page.goto(f"/progress/{tree['county'].pk}/targets/?campaign={campaign.pk}")
+    with page.expect_download() as info:
+        page.get_by_test_id("targets-export").click()
+    targets = tmp_path / "目标.xlsx"
+    info.value.save_as(targets)
+    page.get_by_label("目标任务表").set_input_files(str(targets))
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.locator(".alert-success")).to_contain_text("新增 0 个、更新 0 个目标，2 个未变")
+    expect(page.get_by_test_id("import-report").locator(".alert")).to_have_count(0)
