@@ -163,3 +163,27 @@ def test_upload_naming_a_union_outside_the_subtree_is_refused(client, collector,
     assert latest_job().state == ImportJob.State.FAILED
     assert "不在您的管辖范围" in page
     assert not Member.objects.exists()
+
+
+def test_a_collector_of_one_union_is_not_asked_which(
+    client, tree, make_user, tmp_path, media_root, celery_eager
+):
+    from unions.models import User
+
+    client.force_login(make_user(tree["group"], User.Role.COLLECTOR))
+    page = client.get(reverse("imports:upload")).content.decode()
+    assert 'data-testid="union-implied"' in page and 'name="union"' not in page
+    path = sheet_for(tmp_path, ["制表日期：2026年12月"])
+
+    client.post(
+        reverse("imports:upload"),
+        {"kind": "members", "file": SimpleUploadedFile("a.xlsx", path.read_bytes())},
+        follow=True,
+    )
+
+    job = latest_job()
+    assert (job.state, job.union, job.summary["union"]["source"]) == (
+        ImportJob.State.PREVIEW,
+        tree["group"],
+        "fallback",
+    )
