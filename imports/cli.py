@@ -5,6 +5,7 @@ import json
 from django.core.management.base import CommandError
 
 from imports.engine import FileRejected, ImportSummary
+from imports.engine.problems import reading_json
 from unions.access import can_import, union_in_scope, user_root
 from unions.models import Union, User
 from unions.selectors import UnionNotFound, resolve_union
@@ -48,7 +49,9 @@ def import_root(user: User | None, union: Union | None, kind: str) -> Union | No
 
 def emit(command, summary: ImportSummary, *, as_json: bool) -> None:
     if as_json:
-        command.stdout.write(json.dumps(summary.as_json(), ensure_ascii=False))
+        data = summary.as_json()
+        data["sheets"] = [reading_json(sheet) for sheet in summary.sheets]
+        command.stdout.write(json.dumps(data, ensure_ascii=False))
     else:
         command.stdout.write(summary.message)
         for problem in summary.errors:

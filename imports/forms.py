@@ -41,8 +41,22 @@ class UploadForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["union"] = union_field(user, _("导入到哪个工会"))
-        self.fields["union"].initial = user.union
+        field = union_field(user, _("导入到哪个工会"))
+        # One union in scope: it is implied (a sheet naming another one is refused).
+        self.union_implied = bool(user.union_id) and not (
+            field.queryset.exclude(pk=user.union_id).exists()
+        )
+        if not self.union_implied:
+            self.fields["union"] = field
+            if user.union_id:
+                # Left open, a member sheet's 工会名称：line above the table decides.
+                field.required = False
+                field.help_text = _(
+                    "不填时按表格中的“工会名称：”行确定（表中未写明的导入到%(own)s）；"
+                    "系统模板第二行写明了工会名称，核对结果中会请您确认。"
+                ) % {"own": user.union.name}
+            else:
+                field.initial = user.union_id
         self.order_fields(["union", "kind", "file"])
         if not can_import(user, kind=ImportJob.Kind.UNIONS):
             # Only what is offered; whether this upload is allowed is the view's one check.
@@ -113,7 +127,9 @@ class ReconcileForm(UploadForm):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         del self.fields["kind"]
-        self.fields["union"].label = _("与哪个工会比对")
+        # Unlike a roster, a list names no union of ours: the union is always chosen.
+        self.fields["union"] = union_field(user, _("与哪个工会比对"))
+        self.fields["union"].initial = user.union_id
         self.fields["file"].label = _("名单文件")
         self.fields["unit"].queryset = (
             scope(user, Unit.objects.all(), "unions").distinct().order_by("name")

@@ -81,6 +81,9 @@ class ImportJob(models.Model):
         null=True,
         related_name="+",
     )
+    # No union chosen at upload: the 工会名称：line above the table names it (the job's
+    # `union` is then the uploader's own until the analysis has found it).
+    union_from_sheet = models.BooleanField(_("按表头确定工会"), default=False)
     original_filename = models.CharField(_("文件名"), max_length=255)
     file = models.FileField(_("上传文件"), upload_to=upload_path, max_length=255, blank=True)
     file_size = models.PositiveBigIntegerField(_("文件大小"), default=0)

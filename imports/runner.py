@@ -160,12 +160,15 @@ def _analyse_file(job: ImportJob, *, uploader: User, commit_phase: bool):
         if job.kind == ImportJob.Kind.UNIONS:
             plan = engine.analyse_unions(path, root=job.union, **common)
         else:
+            choice = job.summary if commit_phase else {}
             plan = engine.analyse_members(
                 path,
                 union=job.union,
                 root=user_root(uploader),
-                made_at=previous_upload_at(job),
-                keep_newer=not (commit_phase and job.summary.get("overwrite_newer")),
+                from_sheet=job.union_from_sheet,
+                made_at=lambda union: previous_upload_at(job, union),
+                keep_newer=not choice.get("overwrite_newer"),
+                take_file_rows=choice.get("take_file_rows") or (),
                 **common,
             )
     if plan.summary.status == "rejected":
@@ -173,12 +176,12 @@ def _analyse_file(job: ImportJob, *, uploader: User, commit_phase: bool):
     return plan
 
 
-def previous_upload_at(job: ImportJob):
+def previous_upload_at(job: ImportJob, union=None):
     """When the union's previous roster upload was written: for the stale guard, the
     time a file without its own modified time is taken to be made at."""
     return (
         ImportJob.objects.filter(
-            union=job.union,
+            union=union or job.union,
             kind=job.kind,
             state=State.DONE,
             created_at__lt=job.created_at,
@@ -198,6 +201,7 @@ def analyse(job: ImportJob, *, uploader: User) -> None:
         _store_problems(job, plan.summary)
         _replace_report(job, report)
         job.summary = summary_json(plan.summary)
+        _take_sheet_union(job, plan)
         job.state = State.PREVIEW
         job.stage = ""
         job.rows_done = job.rows_total = plan.summary.rows
@@ -208,6 +212,12 @@ def analyse(job: ImportJob, *, uploader: User) -> None:
 
 def commit(job: ImportJob, *, uploader: User) -> None:
     plan = _analyse_file(job, uploader=uploader, commit_phase=True)
+    if job.union_from_sheet and plan.union.pk != job.union_id:
+        # The union the preview showed is no longer the one the sheet names (renamed,
+        # moved or switched off meanwhile): never write into another one.
+        raise engine.FileRejected(
+            _("表格写明的工会与核对时不同（工会可能已改名、调整或停用），没有写入。请重新上传。")
+        )
     report = _write_report(plan)
     Progress(job, commit_phase=True)(ImportJob.Stage.WRITE, 0, plan.summary.rows)
     with transaction.atomic():
@@ -231,6 +241,12 @@ def commit(job: ImportJob, *, uploader: User) -> None:
         job.rows_done = job.rows_total = summary.rows
         job.finished_at = job.heartbeat_at = timezone.now()
         job.save()
+
+
+def _take_sheet_union(job: ImportJob, plan) -> None:
+    """A job whose union was left open belongs to the union its sheet names."""
+    if job.union_from_sheet and getattr(plan, "union", None) is not None:
+        job.union = plan.union
 
 
 def source_ref(job: ImportJob) -> str:

@@ -39,13 +39,22 @@ def file_sha256(upload: UploadedFile) -> str:
 
 @transaction.atomic
 def create_job(
-    *, uploader: User, union: Union, kind: str, upload: UploadedFile, unit=None
+    *,
+    uploader: User,
+    union: Union,
+    kind: str,
+    upload: UploadedFile,
+    unit=None,
+    union_from_sheet: bool = False,
 ) -> ImportJob:
-    """Store the upload, record the job and queue its analysis."""
+    """Store the upload, record the job and queue its analysis. `union_from_sheet`: no
+    union was chosen; the 工会名称：line of a member sheet names it (`union`, the
+    uploader's own, when it names none)."""
     job = ImportJob(
         kind=kind,
         union=union,
         unit=unit,
+        union_from_sheet=union_from_sheet and kind == ImportJob.Kind.MEMBERS,
         uploader=uploader,
         original_filename=upload.name[:255],
         file_size=upload.size,
@@ -58,14 +67,18 @@ def create_job(
 
 
 @transaction.atomic
-def confirm_job(*, job: ImportJob, user: User, overwrite_newer: bool = False) -> bool:
+def confirm_job(
+    *, job: ImportJob, user: User, overwrite_newer: bool = False, take_file_rows=()
+) -> bool:
     """Preview → confirmed; the worker analyses again and commits. False if too late,
     or when no row of the file can be imported. `overwrite_newer`: rows whose member
-    changed in the registry after the file was made take the file's values too."""
+    changed in the registry after the file was made take the file's values too;
+    `take_file_rows`: only these (sheet, row) of them do."""
     if job.nothing_importable or job.kind == ImportJob.Kind.RECONCILE:
         return False  # a compared list is never imported; its actions are per member
+    chosen = [[str(sheet), int(row)] for sheet, row in take_file_rows]
     changed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.PREVIEW).update(
-        summary={**job.summary, "overwrite_newer": overwrite_newer},
+        summary={**job.summary, "overwrite_newer": overwrite_newer, "take_file_rows": chosen},
         state=ImportJob.State.CONFIRMED,
         confirmed_at=timezone.now(),
         confirmed_by=user,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/<int:pk>/report.xlsx", views.report, name="report"),
     path("jobs/<int:pk>/file/", views.original, name="original"),
     path("export/", views.export, name="export"),
+    path("export/unions.xlsx", views.export_unions, name="export_unions"),
     # 名单比对 (查漏补缺): an outside list compared with the registry
     path("reconcile/", reconcile_views.start, name="reconcile"),
     path("reconcile/<int:pk>/", reconcile_views.job_page, name="reconcile_job"),

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from imports import problem_codes, selectors, services, xlsx_templates
+from imports import problem_codes, selectors, services, union_export, xlsx_templates
 from imports.engine import limits
 from imports.forms import ExportForm, UploadForm
 from imports.models import ImportJob
@@ -112,7 +112,8 @@ def upload(request):
     _require_import_rights(request)
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        union = form.cleaned_data["union"]
+        # Left open: the sheet's 工会名称：line decides, else the uploader's own union.
+        union = form.cleaned_data.get("union") or access.user_root(request.user)
         if not access.can_import(request.user, union, form.cleaned_data["kind"]):
             form.add_error("kind", _("您的角色不能导入这类表格。"))
             return _upload_page(request, form)
@@ -121,6 +122,7 @@ def upload(request):
             union=union,
             kind=form.cleaned_data["kind"],
             upload=form.cleaned_data["file"],
+            union_from_sheet=not form.cleaned_data.get("union"),
         )
         earlier = selectors.earlier_same_file(job)
         if earlier is not None:
@@ -194,7 +196,7 @@ def job_detail(request, pk: int):
 
 def _changes(request, job: ImportJob, *, masked: bool) -> tuple[list, list, str]:
     """The updated members of the preview (old → new per field), filtered by one field."""
-    changes = job.summary.get("changes") or []
+    changes = [{**m, "index": i} for i, m in enumerate(job.summary.get("changes") or [])]
     fields = sorted({c["label"] for member in changes for c in member["changes"]})
     chosen = request.GET.get("field", "")
     if chosen in fields:
@@ -269,10 +271,25 @@ def confirm(request, pk: int):
     return _job_action(
         request,
         pk,
-        lambda job, user: services.confirm_job(job=job, user=user, overwrite_newer=overwrite),
+        lambda job, user: services.confirm_job(
+            job=job,
+            user=user,
+            overwrite_newer=overwrite,
+            take_file_rows=_rows_taking_the_file(request, job),
+        ),
         _("已确认，正在写入登记库，请稍候。"),
         _("这个任务现在不能确认（可能已确认、已取消或已完成）。"),
     )
+
+
+def _rows_taking_the_file(request, job: ImportJob) -> list[tuple[str, int]]:
+    """The stale rows (登记库中的信息更新) for which the user chose the file's values:
+    radio `newer-<n>` = "file" for the n-th member of the preview's changes."""
+    chosen = []
+    for index, member in enumerate(job.summary.get("changes") or []):
+        if member.get("newer") and request.POST.get(f"newer-{index}") == "file":
+            chosen.append((member["sheet"], member["row"]))
+    return chosen
 
 
 @login_required
@@ -349,5 +366,30 @@ def export(request):
     return render(
         request,
         "imports/export.html",
-        {"form": form, "masked": exports.masked_for(request.user)},
+        {
+            "form": form,
+            "masked": exports.masked_for(request.user),
+            "may_export_unions": access.can_import(request.user, kind=ImportJob.Kind.UNIONS),
+        },
     )
+
+
+@login_required
+def export_unions(request):
+    """工会组织信息 of a union's subtree, as the organisation sheet reads it back (edit and
+    upload it again); 管理员 only, as for that upload. Audited."""
+    if not access.can_import(request.user, kind=ImportJob.Kind.UNIONS):
+        raise PermissionDenied(_("只有管理员可以导出工会组织信息。"))
+    union = access.get_in_scope(
+        access.unions_for(request.user), pk=request.GET.get("union") or request.user.union_id
+    )
+    content, count = union_export.union_workbook(union)
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=union,
+        obj=union,
+        detail={"export": "unions", "rows": count},
+    )
+    filename = f"工会组织信息-{union.name}-{timezone.localdate():%Y%m%d}.xlsx"
+    return _attachment(HttpResponse(content, content_type=XLSX), filename)

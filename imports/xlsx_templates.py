@@ -156,7 +156,15 @@ def _target_columns(children: list[str]) -> list[Column]:
     return [
         Column("序号", "", 1, width=6),
         Column("单位", "下级工会的全称，可从下拉框选择。", "", children, required=True, width=32),
+        Column(
+            "工会编码",
+            "系统中的工会编码，同名工会据此区分；新增的行可不填。",
+            "",
+            text=True,
+            width=22,
+        ),
         Column("会员信息采集（人）", "本单位的会员信息采集目标任务数（整数）。", 0, width=20),
+        Column("工会组织采集（个）", "可不填：组织建会目标数（整数）。", "", width=18),
         Column("备注", "", "", width=24),
     ]
 
@@ -324,19 +332,35 @@ def union_template(union: Union) -> bytes:
     )
 
 
-def target_template(union: Union) -> bytes:
-    children = list(union.get_children().filter(is_active=True).values_list("name", flat=True))
+def target_template(union: Union, targets: dict | None = None) -> bytes:
+    """One row per direct child. With `targets` ({child id: (members, organisations)},
+    the target export), the current figures and a 合计 row: the sheet the target import
+    reads back unchanged."""
+    children = list(union.get_children().filter(is_active=True))
     rules = [
-        "1. 每个下级工会一行，填写其会员信息采集目标任务数（人）。",
+        "1. 每个下级工会一行，填写其会员信息采集目标任务数（人）；不填的不下达。",
         "2. 各下级工会的目标之和应等于本级的目标任务数。",
+        "3. “工会编码”用于区分同名工会，请勿修改。",
     ]
-    builder = _Builder("会员信息采集工作目标", union, _target_columns(children), rules)
+    builder = _Builder(
+        "会员信息采集工作目标", union, _target_columns([c.name for c in children]), rules
+    )
     wb = builder.build()
     ws = builder.ws
-    for i, name in enumerate(children, start=1):
+    total = 0
+    for i, child in enumerate(children, start=1):
         r = FIRST_DATA_ROW + i - 1
         ws.cell(row=r, column=1, value=i)
-        ws.cell(row=r, column=2, value=name)
+        ws.cell(row=r, column=2, value=child.name)
+        ws.cell(row=r, column=3, value=child.code)
+        if targets is not None and child.pk in targets:
+            members, organisations = targets[child.pk]
+            ws.cell(row=r, column=4, value=members)
+            ws.cell(row=r, column=5, value=organisations)
+            total += members or 0
+    if targets is not None:
+        ws.cell(row=FIRST_DATA_ROW + len(children), column=2, value="合计")
+        ws.cell(row=FIRST_DATA_ROW + len(children), column=4, value=total)
     return _to_bytes(wb)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from progress.models import Campaign, Target
@@ -141,6 +142,22 @@ class TargetImport:
         }
 
 
+def _by_code(wanted: set[str], within: Union | None) -> dict[str, Union]:
+    """Unions named by their code (credit or system code), inside `within` below it."""
+    if not wanted:
+        return {}
+    found = Union.objects.filter(
+        Q(credit_code__in=wanted) | Q(system_code__in=wanted), is_active=True
+    )
+    if within is not None:
+        found = found.filter(subtree_q(within)).exclude(pk=within.pk)
+    by_code = {}
+    for union in found.select_related("parent"):
+        by_code[union.credit_code or union.system_code] = union
+        by_code[union.system_code] = union
+    return by_code
+
+
 @transaction.atomic
 def import_targets(
     *,
@@ -181,11 +198,12 @@ def import_targets(
     for union in candidates.select_related("parent"):
         by_name[union.name].append(union)
 
+    by_code = _by_code({r.code for r in sheet.rows if r.code}, within)
     existing = {t.union_id: t for t in Target.objects.filter(campaign=campaign)}
-    seen: dict[str, int] = {}
+    seen: dict[int, int] = {}
     for row in sheet.rows:
         where = f"“{row.sheet}”第 {row.row} 行"
-        matches = by_name.get(row.unit, [])
+        matches = [by_code[row.code]] if row.code in by_code else by_name.get(row.unit, [])
         if not matches:
             report.problems.append(
                 SheetProblem(
@@ -209,19 +227,19 @@ def import_targets(
                 )
             )
             continue
-        if row.unit in seen:
+        union = matches[0]
+        if union.pk in seen:
             report.problems.append(
                 SheetProblem(
                     row.sheet,
                     row.row,
                     "duplicate_unit",
-                    f"{where}的单位“{row.unit}”已在第 {seen[row.unit]} 行出现，未重复导入。",
+                    f"{where}的单位“{row.unit}”已在第 {seen[union.pk]} 行出现，未重复导入。",
                     row.unit,
                 )
             )
             continue
-        seen[row.unit] = row.row
-        union = matches[0]
+        seen[union.pk] = row.row
         report.parents[union.parent.name if union.parent else ""] += 1
         current = existing.get(union.pk)
         if current is None:

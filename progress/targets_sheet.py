@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 UNIT_HEADERS = {"单位", "单位名称", "工会名称", "工会组织", "单位（工会）名称"}
+CODE_HEADERS = {"工会编码", "编码", "系统编码"}  # the target export's: tells same names apart
 MEMBER_HEADER = re.compile(r"^会员(信息)?(采集|目标|任务)")
 ORG_HEADER = re.compile(r"^(工会)?组织(信息)?(采集|目标|任务)")
 TOTAL_NAMES = {"合计", "总计", "小计"}
@@ -42,6 +43,7 @@ class TargetRow:
     unit: str
     members: int
     organisations: int | None = None
+    code: str = ""
 
 
 @dataclass
@@ -121,14 +123,15 @@ def read_target_sheet(path: str | Path) -> TargetSheet:
     return result
 
 
-def _find_header(rows: list[list]) -> tuple[int, int, int, int | None] | None:
+def _find_header(rows: list[list]) -> tuple[int, int, int, int | None, int | None] | None:
     for index, row in enumerate(rows[:30]):
         cells = [squash(c) for c in row]
         unit = next((i for i, c in enumerate(cells) if c in UNIT_HEADERS), None)
         members = next((i for i, c in enumerate(cells) if MEMBER_HEADER.match(c)), None)
         if unit is not None and members is not None:
             orgs = next((i for i, c in enumerate(cells) if ORG_HEADER.match(c)), None)
-            return index, unit, members, orgs
+            code = next((i for i, c in enumerate(cells) if c in CODE_HEADERS), None)
+            return index, unit, members, orgs, code
     return None
 
 
@@ -136,7 +139,7 @@ def _read_sheet(name: str, rows: list[list], problems: list[SheetProblem]) -> Sh
     header = _find_header(rows)
     if header is None:
         return None
-    header_index, unit_col, member_col, org_col = header
+    header_index, unit_col, member_col, org_col, code_col = header
     title = next(
         (squash(c) for row in rows[:header_index] for c in row if squash(c)),
         "",
@@ -166,8 +169,8 @@ def _read_sheet(name: str, rows: list[list], problems: list[SheetProblem]) -> Sh
                     )
                 )
             continue
-        if not unit and not squash(raw):
-            continue  # blank row (序号 or 备注 alone do not make a unit row)
+        if not squash(raw):
+            continue  # no target given (a blank row, or a unit left without one)
         if not unit:
             problems.append(
                 SheetProblem(
@@ -192,5 +195,6 @@ def _read_sheet(name: str, rows: list[list], problems: list[SheetProblem]) -> Sh
             )
             continue
         organisations = _number(cell(row, org_col)) if org_col is not None else None
-        sheet.rows.append(TargetRow(name, excel_row, unit, members, organisations))
+        code = squash(cell(row, code_col)).upper()
+        sheet.rows.append(TargetRow(name, excel_row, unit, members, organisations, code))
     return sheet

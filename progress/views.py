@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from imports.xlsx_templates import target_template
 from members import export_jobs
 from progress import reports
 from progress.control_points import PointUnusable, compare, covering, request_point
@@ -297,6 +298,28 @@ def import_targets_upload(request, pk):
         )
     form = _targets_form(union, campaign)
     return _targets_page(request, union, campaign, form, report=report, upload_error=error)
+
+
+@login_required
+def targets_xlsx(request, pk):
+    """The children's targets of the campaign as the target sheet, to edit and import
+    again (unchanged, it changes nothing); 管理员 above only, as for setting them."""
+    union, campaign = _target_setting(request, pk)
+    if campaign is None:
+        raise Http404
+    targets = {
+        t.union_id: (t.members, t.organisations)
+        for t in Target.objects.filter(campaign=campaign, union__parent=union)
+    }
+    audit.record(
+        AuditEntry.Action.EXPORT,
+        request=request,
+        union=union,
+        obj=union,
+        detail={"report": "targets", "campaign": campaign.name},
+    )
+    filename = f"目标任务-{union.name}-{campaign.name}.xlsx"
+    return _download(target_template(union, targets), filename)
 
 
 def _download(content: bytes, filename: str) -> HttpResponse:

@@ -308,3 +308,28 @@ def is_blank(value: object) -> bool:
 
 def filled_count(cells: list) -> int:
     return sum(1 for cell in cells if not is_blank(cell))
+
+
+_UNION_LINE = re.compile(r"工会名称\s*:\s*(.*)")
+_NEXT_LABEL = re.compile(r"\s+\S{1,8}:")
+_UNION_CODE = re.compile(r"(?:工会)?编码\s*:\s*([0-9A-Za-z]{4,})")
+
+
+def union_line(cells: list) -> tuple[str, str] | None:
+    """(name, code) from a 工会名称：… line above a table, as the system's own templates
+    write it (工会名称：X　编码：Y　下载时间：…) or as people do (工会名称： | X in the next
+    cell). None when the row is no such line."""
+    texts = [unicodedata.normalize("NFKC", str(c)).strip() for c in cells if not is_blank(c)]
+    for position, text in enumerate(texts):
+        found = _UNION_LINE.search(text)
+        if found is None:
+            continue
+        name = _NEXT_LABEL.split(found.group(1), maxsplit=1)[0].strip()
+        rest = " ".join(texts[position:])
+        if not name and position + 1 < len(texts) and ":" not in texts[position + 1]:
+            name = texts[position + 1]
+        code = _UNION_CODE.search(rest)
+        name = _SPACE.sub("", name)
+        if name or code:
+            return name, code.group(1).upper() if code else ""
+    return None

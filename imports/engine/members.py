@@ -17,7 +17,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports.engine import filetype
-from imports.engine.headers import filled_count, is_example_row, is_note_row, locate_header
+from imports.engine.headers import (
+    filled_count,
+    is_example_row,
+    is_note_row,
+    locate_header,
+    union_line,
+)
 from imports.engine.member_rows import (
     ANCHORS,
     CHOICE_FIELDS,
@@ -33,6 +39,7 @@ from imports.engine.member_rows import (
 from imports.engine.problems import FileRejected, ImportSummary
 from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside
+from imports.engine.sheet_union import sheet_union
 from members import services
 from members.models import Member
 from registry.validators import mask_id, mask_phone
@@ -77,6 +84,8 @@ class MemberPlan:
     updates: list[tuple[int, dict]] = field(default_factory=list)  # pk, values to set
     conflicts: list[tuple[int, int, int, dict]] = field(default_factory=list)
     sheets: list[SheetReport] = field(default_factory=list)
+    # 工会名称：… lines above the tables: {sheet, row, name, code}
+    union_lines: list[dict] = field(default_factory=list)
 
     @property
     def rejected(self) -> bool:
@@ -92,36 +101,50 @@ def analyse_members(
     path,
     *,
     filename: str = "",
-    union: Union,
+    union: Union | None,
     root: Union | None = None,
+    from_sheet: bool = False,
     progress=None,
-    made_at: datetime.datetime | None = None,
+    made_at=None,
     keep_newer: bool = True,
+    take_file_rows=(),
 ) -> MemberPlan:
     """Read, validate and compare with the registry. Writes nothing.
 
     `union` receives the rows; `root` (default: `union`) bounds which unions the rows
     may name and which registered members count as this import's own.
+    `from_sheet`: the union was left open (no `--union`, nothing chosen on the form):
+    the 工会名称：… line above the table names it, inside `root` (None: the whole
+    registry); `union` is then only the fallback for a file without such a line
+    (None: such a file is rejected). The union used is in `summary.union`.
     The stale guard: a member changed in the registry after the file was made (the
-    xlsx's own modified time, else `made_at`, e.g. the union's previous upload) and
-    changed again by the row is reported `stored_newer`; with `keep_newer` (default)
-    the stored record is kept and the row counts as unchanged.
+    xlsx's own modified time, else `made_at`, e.g. the union's previous upload; a
+    callable is given the union) and changed again by the row is reported
+    `stored_newer`; with `keep_newer` (default) the stored record is kept and the row
+    counts as unchanged, except the rows in `take_file_rows` ((sheet, row) pairs),
+    which take the file's values.
     A file that cannot be read as a whole gives a plan whose summary is
     "rejected" with the reason; row problems are listed in the summary."""
     path = Path(path)
     filename = filename or path.name
-    root = root or union
     try:
-        if not root.contains(union):
-            raise FileRejected(f"工会“{union.name}”不在本次导入的范围（{root.name}及其下级）内。")
+        if not from_sheet:
+            root = root or union
+            if not root.contains(union):
+                raise FileRejected(
+                    f"工会“{union.name}”不在本次导入的范围（{root.name}及其下级）内。"
+                )
         kind = filetype.sniff(path, filename)
         _progress(progress, "read", 0, 1)
-        made = filetype.made_at(path, kind) or made_at
         sheets = stream_sheets(path, kind, filename=filename)
         plan = MemberPlan(summary=ImportSummary(), union=union, filename=filename)
         rows = _validate_sheets(sheets, plan, progress)
+        union, root = sheet_union(plan, chosen=union, root=root, from_sheet=from_sheet)
+        plan.union = union
+        made = filetype.made_at(path, kind) or (made_at(union) if callable(made_at) else made_at)
         matcher = _Matcher(plan, root=root, union=union)
         matcher.made_at, matcher.keep_newer = made, keep_newer
+        matcher.take_file_rows = {(str(s), int(r)) for s, r in take_file_rows}
         matcher.run(rows, progress)
     except FileRejected as rejected:
         return MemberPlan(
@@ -162,6 +185,14 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
                 f"工作表“{sheet.name}”没有{absent}列，不是会员花名册，已跳过。"
             )
             continue
+        for line_number, cells in head[: header.first_offset]:
+            line = union_line(cells)
+            if line is not None:
+                name, code = line
+                plan.union_lines.append(
+                    {"sheet": sheet.name, "row": line_number, "name": name, "code": code}
+                )
+                break
         number, header_cells = head[header.row_offset]
         report = SheetReport(
             name=sheet.name,
@@ -253,6 +284,7 @@ class _Matcher:
         self.unit_names: dict | None = None
         self.made_at: datetime.datetime | None = None
         self.keep_newer = True
+        self.take_file_rows: set[tuple[str, int]] = set()
         self.target = self.directory.node(union.pk)
         if self.target is None:
             raise FileRejected(f"工会“{union.name}”已停用或不存在。")
@@ -447,21 +479,24 @@ class _Matcher:
                 continue
             # A workbook's time has whole seconds: a change within its second is not newer.
             newer = self.made_at is not None and current["updated_at"] > self.made_at + SECOND
+            kept = newer and self.keep_newer and (row.sheet, row.row) not in self.take_file_rows
             if newer:
-                self._warn_newer(row, current["updated_at"])
-            if newer and self.keep_newer:
+                self._warn_newer(row, current["updated_at"], kept=kept)
+            if kept:
                 self.plan.summary.unchanged += 1
                 self.plan.summary.kept_newer += 1
             else:
                 self.plan.updates.append((current["id"], values))
-            if len(self.plan.summary.changes) < CHANGES_SHOWN:
+            # Every stale row is listed (its choice is made there), the others up to a limit.
+            shown = len(self.plan.summary.changes)
+            if shown < CHANGES_SHOWN or (newer and shown < STALE_SHOWN):
                 described = self._describe(row, changes)
                 if newer:
                     described["newer"] = True
-                    described["kept"] = self.keep_newer
+                    described["kept"] = kept
                 self.plan.summary.changes.append(described)
 
-    def _warn_newer(self, row: MemberRow, updated: datetime.datetime) -> None:
+    def _warn_newer(self, row: MemberRow, updated: datetime.datetime, *, kept: bool) -> None:
         local = timezone.localtime
         row.warn(
             _header_of(row, "id_number"),
@@ -469,8 +504,8 @@ class _Matcher:
             f"登记库中的信息更新：该会员在{local(updated):%Y-%m-%d %H:%M}修改过，晚于本表"
             f"（{local(self.made_at):%Y-%m-%d %H:%M}）。"
             + (
-                "默认保留登记库中的值；确认导入时可选择用表中的值覆盖。"
-                if self.keep_newer
+                "默认保留登记库中的值；确认导入时可逐行或全部选择用表中的值覆盖。"
+                if kept
                 else "已选择用表中的值覆盖。"
             ),
             mask_id(row.data["id_number"]),
@@ -535,6 +570,7 @@ ELSEWHERE_PENDING = "确认导入后将向该工会发出转会申请，待其�
 ELSEWHERE_DONE = "已生成转会申请，待该工会办理转出后生效。"
 SECOND = datetime.timedelta(seconds=1)
 CHANGES_SHOWN = 1000  # updated members described in the preview; the rest are counted
+STALE_SHOWN = 5000  # stale rows are listed beyond that, for their per-row choice
 UNIT_EXTRA = "工作单位"  # an unregistered 工作单位 is kept in `extra` under this name
 STATUS_LABELS = dict(Member.Status.choices)
 

@@ -45,6 +45,10 @@ class ImportSummary:
     # Per updated member, what changes: {sheet, row, name, changes: [{field, label, old, new}]}
     # (ID numbers and phones masked).
     changes: list[dict] = field(default_factory=list)
+    # The union the rows without one go to, and why: {id, name, code, path, source:
+    # "sheet" (the 工会名称：line above the table; with written, sheet, row) | "chosen"
+    # | "fallback"}. Member imports only.
+    union: dict = field(default_factory=dict)
 
     def counts(self) -> dict:
         """The counts an import's audit entry records."""
@@ -81,4 +85,17 @@ class ImportSummary:
             "sheets": self.sheets,
             "notices": self.notices,
             "changes": self.changes,
+            "union": self.union,
         }
+
+
+def reading_json(sheet: dict) -> dict:
+    """How a sheet was read, in the --json shape the issue names: {name, header_rows,
+    columns: [{header, field}], skipped: [{row, reason}]} (the preview also shows the
+    labels and the count of skipped lines, kept in `ImportSummary.sheets` and as_json)."""
+    return {
+        "name": sheet["name"],
+        "header_rows": sheet["header_rows"],
+        "columns": [{"header": c["header"], "field": c["field"]} for c in sheet["columns"]],
+        "skipped": [{"row": s["row"], "reason": s["reason"]} for s in sheet["skipped"]],
+    }

@@ -38,9 +38,12 @@ from unions import services
 from unions.models import Union, User
 
 UNION_HEADERS = {
-    IGNORED: ["序号", "编号", "错误说明", "会员人数", "备注"],
+    # The export's 工会路径 and 会员人数 are read as nothing (工会编码 names the union).
+    IGNORED: ["序号", "编号", "错误说明", "会员人数", "备注", "工会路径"],
     "name": ["工会名称", "工会组织名称", "基层工会名称", "单位工会名称"],
-    "parent": ["上级工会", "上级工会名称", "上级工会编码", "隶属工会", "主管工会", "上级工会组织"],
+    "code": ["工会编码", "系统编码"],
+    "parent": ["上级工会", "上级工会名称", "隶属工会", "主管工会", "上级工会组织"],
+    "parent_code": ["上级工会编码"],
     "kind": ["工会类型", "基层工会类型", "组织类型", "工会组织类型"],
     "credit_code": [
         "工会统一社会信用代码",
@@ -99,6 +102,8 @@ class UnionRow:
     data: dict = field(default_factory=dict)
     unit: dict = field(default_factory=dict)
     parent_text: str = ""
+    parent_code: str = ""
+    code: str = ""  # 工会编码 (credit or system code): names an existing union
     errors: list[RowProblem] = field(default_factory=list)
     warnings: list[RowProblem] = field(default_factory=list)
     existing_id: int | None = None
@@ -237,7 +242,9 @@ def _validate(row: UnionRow, values: dict) -> None:
         row.error("name", "required", "工会名称不能为空。")
     else:
         row.data["name"] = " ".join(display(values["name"]).split())
-    row.parent_text = display(values.get("parent", ""))
+    row.parent_code = clean_number_text(values.get("parent_code", "")).upper()
+    row.parent_text = display(values.get("parent", "")) or row.parent_code
+    row.code = clean_number_text(values.get("code", "")).upper()
     if "kind" in values:
         kind = codes.UNION_KIND.resolve(values["kind"])
         if kind is None:
@@ -327,12 +334,33 @@ def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:
         if "name" in row.data:
             in_file.setdefault(normalize_key(row.data["name"]), row)
     unresolved = []
+    unknown_codes = []
+    for row in rows:
+        if row.errors or not row.code:
+            continue
+        found = directory.find(row.code)
+        if len(found) == 1:
+            row.existing_id = found[0].id
+        else:
+            unknown_codes.append(row)
+    _unknown_codes(unknown_codes)
+    root_parent = _parent_keys(root)
     for row in rows:
         if row.errors:
             continue
         parent_node = None
+        if (
+            root is not None
+            and row.existing_id == root.pk
+            and normalize_key(row.parent_text) in root_parent
+        ):
+            # The scope's own top, with its parent as exported: that parent is outside
+            # the scope, and the row does not move it.
+            row.parent_text = ""
         if row.parent_text:
-            found = directory.find(row.parent_text)
+            found = directory.find(row.parent_code) if row.parent_code else []
+            if len(found) != 1:
+                found = directory.find(row.parent_text)
             if len(found) > 1:
                 row.error(
                     "parent",
@@ -353,7 +381,9 @@ def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:
                 unresolved.append(row)
                 continue
         code = row.data.get("credit_code")
-        if code and code in by_code:
+        if row.existing_id is not None:
+            pass  # named by its 工会编码
+        elif code and code in by_code:
             node = directory.node(by_code[code])
             if node is None:
                 row.error(
@@ -455,6 +485,34 @@ def _match(plan: UnionPlan, rows: list[UnionRow], root: Union | None) -> None:
             summary.errors.extend(row.errors)
             summary.invalid += 1
             row.report.failed.append(row)
+
+
+def _parent_keys(root: Union | None) -> set[str]:
+    """The names and codes of the parent of the scope's top, as an export writes them."""
+    parent = root.parent if root is not None else None
+    if parent is None:
+        return set()
+    return {normalize_key(parent.name), normalize_key(parent.code)} - {""}
+
+
+def _unknown_codes(rows: list[UnionRow]) -> None:
+    outside = exists_outside({r.code for r in rows})
+    for row in rows:
+        if row.code in outside:
+            row.error(
+                "code",
+                "union_out_of_scope",
+                f"工会编码为{row.code}的工会不在您的管辖范围内。",
+                row.code,
+            )
+        else:
+            row.error(
+                "code",
+                "union_unknown",
+                f"找不到工会编码为“{row.code}”的工会。新建的工会请不要填写工会编码（系统自动赋码），"
+                "已有的工会请核对编码。",
+                row.code,
+            )
 
 
 def _unit_differs(union: Union, values: dict) -> bool:

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from imports.models import ImportJob, ReconcileEntry
 from members.models import Member
-from tests.authz import ALL_ROLES, EDITORS, Rule
+from tests.authz import ADMINS, ALL_ROLES, EDITORS, Rule
 from tests.exporting import follow_export
 from unions.models import AuditEntry, Union
 
@@ -174,7 +174,20 @@ def reconcile_created_inside_only(world, union, response):
         assert created is None
 
 
+def union_export_audited_inside_only(world, union, response):
+    logged = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, union=union).exists()
+    assert logged == (response.status_code == 200)
+    if response.status_code == 200:
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        names = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+        assert union.name in names and not names & set(world.forbidden_text)
+
+
 RULES = {
+    # 工会组织信息 of the union's subtree, as the organisation sheet reads it: admins.
+    "imports:export_unions": Rule(
+        roles=ADMINS, query=filter_by, after=union_export_audited_inside_only
+    ),
     # History: ?union outside the subtree answers 404.
     "imports:index": Rule(roles=ALL_ROLES, query=filter_by),
     "imports:templates": Rule(roles=ALL_ROLES, query=filter_by),

@@ -70,6 +70,10 @@ RULES = {
         roles=ALL_ROLES, method="POST", target=union_at, ok=302, after=report_job_inside_only
     ),
     "progress:set_targets": Rule(roles=ADMINS, target=union_at, denied=404),
+    # The children's targets as the target sheet reads them back.
+    "progress:targets_xlsx": Rule(
+        roles=ADMINS, target=union_at, denied=404, after=export_audited_inside_only
+    ),
     # No file: the targets page comes back with "请选择要导入的目标任务表".
     "progress:import_targets": Rule(roles=ADMINS, method="POST", target=union_at, denied=404),
     "progress:control_points": Rule(roles=ALL_ROLES, target=union_at),

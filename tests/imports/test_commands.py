@@ -28,6 +28,7 @@ SUMMARY_FIELDS = {
     "notices",
     "changes",
     "kept_newer",
+    "union",
 }
 
 

@@ -407,6 +407,8 @@ def test_json_output_tells_how_the_file_was_read(tmp_path, tree):
 
     summary = json.loads(out.getvalue())
     (sheet,) = summary["sheets"]
+    assert set(sheet) == {"name", "header_rows", "columns", "skipped"}
+    assert all(set(column) == {"header", "field"} for column in sheet["columns"])
     assert sheet["name"] == "花名册"
     assert sheet["header_rows"] == [1]
     assert [(c["header"], c["field"]) for c in sheet["columns"]] == [

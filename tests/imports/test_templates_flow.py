@@ -94,7 +94,14 @@ def test_union_and_target_templates(client, tree, make_user):
 
     book = download(client, "targets", tree["county"])
     sheet = book.worksheets[0]
-    assert list(headers(sheet)) == ["序号", "单位", "会员信息采集（人）", "备注"]
+    assert list(headers(sheet)) == [
+        "序号",
+        "单位",
+        "工会编码",
+        "会员信息采集（人）",
+        "工会组织采集（个）",
+        "备注",
+    ]
     listed = {sheet.cell(row=r, column=2).value for r in range(FIRST_DATA_ROW, FIRST_DATA_ROW + 2)}
     assert listed == {tree["town"].name, tree["school"].name}
 

@@ -168,11 +168,11 @@ def test_upload_refuses_files_over_the_size_limit(client, collector, tree, setti
     assert not ImportJob.objects.exists()
 
 
-def test_upload_page_shows_limits_and_defaults_to_own_union(client, collector, tree):
+def test_upload_page_shows_limits_and_defaults_to_the_sheet_then_own_union(client, collector, tree):
     page = client.get(reverse("imports:upload")).content.decode()
     assert "不超过 20 MB" in page and ".xlsx" in page
-    assert f'name="union" id="id_union" value="{tree["base"].pk}"' in page
-    assert f'value="{tree["base"].name}"' in page
+    assert 'name="union" id="id_union" value=""' in page
+    assert "不填时按表格中的“工会名称：”行确定（表中未写明的导入到" + tree["base"].name in page
     assert tree["town"].name not in page, "no list of unions on the page"
 
 

@@ -15,13 +15,15 @@ from imports.engine import (
 class Command(BaseCommand):
     help = (
         "导入会员花名册（xlsx/xls/ods/csv）。--union 指定导入到哪个工会（名称或编码），"
-        "每一行只能写入该工会及其下级；--as 以某个账号的身份和权限导入（默认：运维人员，"
+        "每一行只能写入该工会及其下级；不给 --union 时按表头上方的“工会名称：”行确定；--as 以某个账号的身份和权限导入（默认：运维人员，"
         "对 --union 的整个子树有完全权限）。被整体拒绝的文件以非零状态退出。"
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--union", required=True, help="工会名称或编码")
+        parser.add_argument(
+            "--union", help="工会名称或编码（不给：按表头上方的“工会名称：”行确定）"
+        )
         parser.add_argument("--as", dest="as_user", help="以该账号的身份和权限导入")
         parser.add_argument("--dry-run", action="store_true", help="只检查，不写入")
         parser.add_argument(
@@ -34,13 +36,15 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
-        union = find_union(options["union"])
+        union = find_union(options["union"]) if options["union"] else None
         user = find_user(options["as_user"], union)
         try:
             root = import_root(user, union, "members")
         except FileRejected as refused:
             emit(self, ImportSummary.rejected(refused.message), as_json=options["json"])
-        plan = analyse_members(path, filename=path.name, union=union, root=root)
+        plan = analyse_members(
+            path, filename=path.name, union=union, root=root, from_sheet=union is None
+        )
         if options["dry_run"] or plan.rejected:
             summary = plan.summary
         else:
