@@ -32,7 +32,10 @@ def twins(tree):
     school.staff_count = 1200
     school.female_staff_count = 700
     school.save()
-    unit = Unit.objects.create(name="桃源县第一中学", nature="02", address="桃源县漳江镇")
+    # the unit holds the 职工人数 too, as a union sheet naming it leaves it (seed 002)
+    unit = Unit.objects.create(
+        name="桃源县第一中学", nature="02", address="桃源县漳江镇", staff_count=1200
+    )
     school.units.add(unit)
     made = {}
     for dept in ("高一年级", "高二年级"):
