@@ -9,6 +9,12 @@ from registry.crypto import EncryptedTextField
 from registry.validators import mask_id, mask_phone
 
 
+class MemberQuerySet(models.QuerySet):
+    def with_id(self, number: str):
+        """The member(s) holding this (normalised) ID number, by its blind index."""
+        return self.filter(id_hash=identity.id_hash(number))
+
+
 class Member(models.Model):
     """会员: one ID, one member across the whole registry (一证一会员)."""
 
@@ -84,6 +90,8 @@ class Member(models.Model):
     confirmed_at = models.DateTimeField(_("最近核查"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("会员")
