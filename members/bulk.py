@@ -26,12 +26,14 @@ def uses_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
-def insert(model, rows: list[dict]) -> list[int]:
-    """Insert `rows` (dicts by attname; missing fields take their defaults); returns pks."""
+def insert(model, rows: list[dict], *, derive=None) -> list[int]:
+    """Insert `rows` (dicts by attname; missing fields take their defaults); returns pks.
+    `derive(row)` gives more columns of a row, computed as the row is written rather than
+    kept for the whole batch (a member's blind indexes and last four: `members.identity`)."""
     if not rows:
         return []
     if not uses_copy():
-        objects = [model(**row) for row in rows]
+        objects = [model(**row, **(derive(row) if derive else {})) for row in rows]
         model.objects.bulk_create(objects, batch_size=1000)
         return [obj.pk for obj in objects]
     meta = model._meta
@@ -62,6 +64,8 @@ def insert(model, rows: list[dict]) -> list[int]:
             }
             lines = []
             for pk, row in zip(pks[start : start + COPY_CHUNK], chunk, strict=True):
+                if derive is not None:
+                    row = {**row, **derive(row)}
                 record = [str(pk)]
                 for field in others:
                     name = field.attname

@@ -392,8 +392,8 @@ def register_members(
         values.setdefault("created_at", now)
         values["updated_at"] = now
         values.setdefault("status", Member.Status.ACTIVE)
-        values.update(identity.columns(values))
-    pks = bulk.insert(Member, rows)
+    # blind indexes and last four computed as each row is written
+    pks = bulk.insert(Member, rows, derive=identity.columns)
     bulk.insert(
         MembershipEvent,
         [
