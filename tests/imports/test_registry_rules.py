@@ -115,7 +115,8 @@ def test_id_registered_elsewhere_becomes_a_pending_transfer_once(
         tree["school"],
     )
     assert (request.origin, request.state) == ("import_conflict", "pending")
-    assert request.proposed["mobile"] == mobile(5)
+    assert request.proposed_mobile == mobile(5)  # encrypted at rest, not in the JSON
+    assert "mobile" not in request.proposed and "id_number" not in request.proposed
     holder.refresh_from_db()
     assert holder.union == tree["sibling_base"] and holder.mobile != mobile(5)
 

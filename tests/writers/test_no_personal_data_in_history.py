@@ -73,7 +73,7 @@ def test_no_full_id_or_phone_in_any_history_or_audit_row(
     transfer = services.request_transfer(
         member=moving, to_union=tree["school"], on=datetime.date.today(), by=collector
     )
-    transfer.proposed = {"mobile": "13500003333"}
+    transfer.proposed_mobile = "13500003333"  # the receiving union's new phone (encrypted)
     transfer.save()
     services.decide_transfer(transfer=transfer, accept=True, by=school_admin)
 
