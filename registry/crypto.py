@@ -90,7 +90,7 @@ def _index_mac():
 
 
 def reset() -> None:
-    """Forget the keys read so far (tests and rotate_keys change the settings)."""
+    """Forget the keys read so far (for tests that change the settings)."""
     cipher.cache_clear()
     _index_mac.cache_clear()
 
@@ -107,10 +107,6 @@ def blind_index(purpose: str, value: str) -> str:
 
 def is_sealed(stored: str) -> bool:
     return bool(_SEALED.match(stored or ""))
-
-
-def sealed_with(stored: str) -> str:
-    return stored.partition("$")[0]
 
 
 class EncryptedTextField(models.TextField):
