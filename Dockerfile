@@ -8,7 +8,12 @@ COPY pyproject.toml requirements.lock ./
 RUN pip install --no-cache-dir -c requirements.lock .
 COPY . .
 # DEBUG off: the manifest storage checks every referenced file (CI runs the same step).
-RUN SECRET_KEY=collectstatic-only DEBUG=0 python manage.py collectstatic --noinput
+# collectstatic reads no data: throwaway keys here; the real ones come from the environment
+# at run time (SECRET_KEY, FIELD_ENCRYPTION_KEYS, BLIND_INDEX_KEY — see README).
+RUN SECRET_KEY=collectstatic-only DEBUG=0 \
+    FIELD_ENCRYPTION_KEYS="$(python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')" \
+    BLIND_INDEX_KEY="$(python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')" \
+    python manage.py collectstatic --noinput
 RUN useradd --system --home /app registry && mkdir -p /data && chown registry /data
 USER registry
 EXPOSE 8000

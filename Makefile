@@ -2,7 +2,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
-# Development defaults; production sets SECRET_KEY, DEBUG=0, DATABASE_URL, CELERY_BROKER_URL.
+# Development defaults; production sets SECRET_KEY, FIELD_ENCRYPTION_KEYS, BLIND_INDEX_KEY,
+# DEBUG=0, DATABASE_URL, CELERY_BROKER_URL. (makemigrations reads no data: DEBUG=1 lets it
+# use the development encryption keys.)
 DEV_ENV := DEBUG=$${DEBUG:-1}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret}
 
@@ -29,7 +31,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(TEST_ENV) DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 ci:
 	bash .ci/run

@@ -33,7 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/province")
 os.environ.setdefault("SECRET_KEY", "benchmark-only")
+from registry import keys  # noqa: E402
+
+# The published development keys (registry/keys.py): a benchmark's data protect nothing.
+_FIELD_KEY, _INDEX_KEY = keys.development_keys()
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", _FIELD_KEY)
+os.environ.setdefault("BLIND_INDEX_KEY", _INDEX_KEY)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+
 
 TOWNS_PER_COUNTY = 24
 UNIONS_PER_COUNTY = 500
@@ -207,6 +214,27 @@ def member_rows(base: list[int], members: int, now: datetime.datetime):
             )
 
 
+def sealed_rows(rows):
+    """`member_rows` as the member writer stores them: the ID and phone encrypted
+    (registry/crypto.py), their blind indexes and last-four columns beside them."""
+    from members import identity
+    from registry.crypto import cipher
+
+    box = cipher()
+    for row in rows:
+        number, mobile = row[2], row[6]
+        derived = identity.columns({"id_number": number, "mobile": mobile})
+        yield (
+            *row[:2],
+            box.encrypt(number, "id_number"),
+            *row[3:6],
+            box.encrypt(mobile, "mobile"),
+            *row[7:],
+            *(derived[name] for name in DERIVED_COLUMNS),
+        )
+
+
+DERIVED_COLUMNS = ["id_hash", "id_last4", "id_region_known", "mobile_hash", "mobile_last4"]
 MEMBER_COLUMNS = [
     "id",
     "id_type",
@@ -228,6 +256,7 @@ MEMBER_COLUMNS = [
     "updated_at",
     "union_id",
     "join_date",
+    *DERIVED_COLUMNS,
 ]
 
 
@@ -382,7 +411,10 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
             for name, _definition in indexes:
                 cur.execute(f'DROP INDEX "{name}"')
             _copy(
-                cur.cursor, Member._meta.db_table, MEMBER_COLUMNS, member_rows(base, members, now)
+                cur.cursor,
+                Member._meta.db_table,
+                MEMBER_COLUMNS,
+                sealed_rows(member_rows(base, members, now)),
             )
             times["members (COPY)"] = time.perf_counter() - t
             say(

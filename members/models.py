@@ -1,11 +1,18 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members import identity
 from registry import codes
+from registry.crypto import EncryptedTextField
 from registry.validators import mask_id, mask_phone
+
+
+class MemberQuerySet(models.QuerySet):
+    def with_id(self, number: str):
+        """The member(s) holding this (normalised) ID number, by its blind index."""
+        return self.filter(id_hash=identity.id_hash(number))
 
 
 class Member(models.Model):
@@ -24,15 +31,12 @@ class Member(models.Model):
     id_type = models.CharField(
         _("证件类型"), max_length=2, choices=codes.ID_TYPE.choices, default=codes.ID_RESIDENT
     )
-    id_number = models.CharField(_("证件号码"), max_length=32)
-    # Kept by the database itself, so every write path (forms, bulk imports, admin)
-    # keeps it right: the four characters a masked ID shows, indexed for search.
-    id_last4 = models.GeneratedField(
-        expression=Right("id_number", 4),
-        output_field=models.CharField(max_length=4),
-        db_persist=True,
-        verbose_name=_("证件号码后四位"),
-    )
+    # Encrypted at rest (registry/crypto.py); the plain columns next to it are what SQL
+    # needs (members/identity.py), kept by the member writer.
+    id_number = EncryptedTextField(_("证件号码"), purpose="id_number")
+    id_hash = models.CharField(_("证件号码索引"), max_length=64, editable=False)
+    id_last4 = models.CharField(_("证件号码后四位"), max_length=4, editable=False)
+    id_region_known = models.BooleanField(_("证件号码地区代码有效"), default=False, editable=False)
     name = models.CharField(_("姓名"), max_length=50)
     gender = models.CharField(_("性别"), max_length=1, choices=codes.GENDER.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
@@ -45,14 +49,9 @@ class Member(models.Model):
     education = models.CharField(
         _("学历"), max_length=2, choices=codes.EDUCATION.choices, blank=True
     )
-    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
-    # The same for phones: the last four digits people read off a masked 138****5678.
-    mobile_last4 = models.GeneratedField(
-        expression=Right("mobile", 4),
-        output_field=models.CharField(max_length=4),
-        db_persist=True,
-        verbose_name=_("手机号码后四位"),
-    )
+    mobile = EncryptedTextField(_("手机号码"), purpose="mobile", blank=True)
+    mobile_hash = models.CharField(_("手机号码索引"), max_length=64, blank=True, editable=False)
+    mobile_last4 = models.CharField(_("手机号码后四位"), max_length=4, blank=True, editable=False)
     join_date = models.DateField(_("入会时间"), null=True, blank=True)
     household_type = models.CharField(
         _("户籍类型"), max_length=1, choices=codes.HOUSEHOLD_TYPE.choices, blank=True
@@ -92,11 +91,14 @@ class Member(models.Model):
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = MemberQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("会员")
         verbose_name_plural = _("会员")
         constraints = [
-            models.UniqueConstraint(fields=["id_type", "id_number"], name="one_id_one_member"),
+            # on the blind index: the database still refuses a second member with one ID
+            models.UniqueConstraint(fields=["id_type", "id_hash"], name="one_id_one_member"),
         ]
         # Every index is paid for by every import (COPY), so each one here serves a named
         # query (docs/member-register.md, 索引): no varchar_pattern_ops twins that Django's
@@ -106,7 +108,7 @@ class Member(models.Model):
             # name = '王伟' and name LIKE '王%' (a pattern-ops index serves both, whatever
             # the database's collation)
             models.Index(fields=["name"], name="member_name", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["mobile"], name="member_mobile"),
+            models.Index(fields=["mobile_hash"], name="member_mobile_hash"),
             models.Index(fields=["id_last4"], name="member_id_last4"),
             models.Index(fields=["mobile_last4"], name="member_mobile_last4"),
             # Progress counts active members per union from this index alone; holding
@@ -118,6 +120,21 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.masked_id}）"
+
+    def save(self, *args, **kwargs):
+        """Keeps the blind indexes and last-four columns in step with the ID and phone
+        (the bulk paths in `members.services` set them with the same function)."""
+        fields = kwargs.get("update_fields")
+        wanted = {"id_number", "mobile"} - self.get_deferred_fields()
+        if fields is not None:
+            fields = set(fields)
+            wanted &= fields
+        derived = identity.columns({name: getattr(self, name) for name in wanted})
+        for name, value in derived.items():
+            setattr(self, name, value)
+        if fields is not None:
+            kwargs["update_fields"] = fields | set(derived)
+        super().save(*args, **kwargs)
 
     @property
     def masked_id(self) -> str:
@@ -236,7 +253,9 @@ class TransferRequest(models.Model):
     on = models.DateField(_("转会日期"), default=timezone.localdate)
     reason = models.CharField(_("原因"), max_length=300, blank=True)
     # Row data the importing union supplied, applied if the transfer is accepted.
+    # (never the ID, which the member has; a phone is kept in `proposed_mobile`, encrypted)
     proposed = models.JSONField(_("拟更新信息"), default=dict, blank=True)
+    proposed_mobile = EncryptedTextField(_("拟更新手机号码"), purpose="mobile", blank=True)
     source_ref = models.CharField(_("来源编号"), max_length=50, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

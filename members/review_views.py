@@ -46,7 +46,7 @@ def review(request):
     """Members whose data need a look: warnings, keyset-paged."""
     union = _review_union(request)
     members = selectors.members_for(request.user).filter(subtree_q(union, "union"))
-    flagged = selectors.with_region(members).filter(selectors.review_q()).select_related("union")
+    flagged = members.filter(selectors.review_q()).select_related("union")
     page = selectors.keyset_page(flagged, after=int_or_none(request.GET.get("after")))
     for member in page.rows:
         member.warnings = selectors.warnings_for(member)

@@ -2,16 +2,14 @@
 `unions.access`; these functions only narrow them further."""
 
 import datetime
-import functools
 import re
 from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Substr
 from django.utils import timezone
-from stdnum import numdb
 
+from members import identity
 from members.models import Member, TransferRequest, UnionTally
 from members.services import deciding_side
 from registry import codes
@@ -62,31 +60,32 @@ class SearchTooShort(ValueError):
 
 def search_q(text: str) -> Q:
     """What the search box means: a full ID, the last digits of an ID or of a phone, a
-    mobile, or the beginning of a name. Each form uses an index:
+    mobile, or the beginning of a name. ID numbers and phones are encrypted at rest
+    (members/identity.py), so each form uses a plain column and its index:
 
-    - last digits: `id_last4` and `mobile_last4` (columns the database computes) narrow
-      to a handful of rows, then `endswith` checks longer suffixes;
-    - a full ID: `id_last4` plus equality;
-    - a mobile: the `mobile` index; a name: the `name` index (prefix, so an exact name too).
+    - a full ID or a full mobile: the blind index (`id_hash`, `mobile_hash`), equality only;
+    - last digits: `id_last4` and `mobile_last4`; more than four digits that are not a
+      whole ID match on their last four (the database cannot see the rest);
+    - a name: the `name` index (prefix, so an exact name too).
     """
     raw = (text or "").strip()
     if not raw:
         return Q()
     compact = clean_text(raw).upper()
     if _MOBILE.match(compact):
-        return Q(mobile=compact) | Q(id_last4=compact[-4:], id_number__endswith=compact)
+        return Q(mobile_hash=identity.mobile_hash(compact)) | Q(id_last4=compact[-4:])
     if _ID_SUFFIX.match(compact):
         if len(compact) == 18:
-            return Q(id_last4=compact[-4:], id_number=compact)
-        q = Q(id_last4=compact[-4:], id_number__endswith=compact)
+            return Q(id_hash=identity.id_hash(compact))
+        q = Q(id_last4=compact[-4:])
         if compact.isdigit() and len(compact) < 11:
-            q |= Q(mobile_last4=compact[-4:], mobile__endswith=compact)
+            q |= Q(mobile_last4=compact[-4:])
         return q
     if compact.isdigit():
         raise SearchTooShort(compact)
     if _FULL_ID.match(compact) and any(c.isdigit() for c in compact):
         # passports and permits: letters and digits
-        return Q(id_last4=compact[-4:], id_number=compact)
+        return Q(id_hash=identity.id_hash(compact))
     return Q(name__startswith=re.sub(r"\s+", " ", raw))
 
 
@@ -304,21 +303,6 @@ def _years_ago(today: datetime.date, years: int) -> datetime.date:
         return today.replace(year=today.year - years, day=28)
 
 
-@functools.lru_cache(maxsize=1)
-def known_regions() -> frozenset[str]:
-    """Every six-digit county code python-stdnum knows, whatever years it was valid."""
-    codes6 = set()
-    for _, province, _, _, children in numdb.get("cn/loc").prefixes:
-        for _, county, _, props, _ in children:
-            if "county" in props:
-                codes6.add(province + county)
-    return frozenset(codes6)
-
-
-def _region_known(code6: str) -> bool:
-    return code6 in known_regions()
-
-
 def review_q(today: datetime.date | None = None) -> Q:
     """Members with something to check: missing optional fields, an age implausible
     for work while 在册, or a region code no county ever had. One condition the
@@ -333,7 +317,7 @@ def review_q(today: datetime.date | None = None) -> Q:
         Q(birth_date__gt=_years_ago(today, MIN_WORK_AGE))
         | Q(birth_date__lt=_years_ago(today, MAX_WORK_AGE))
     )
-    region = Q(id_type=codes.ID_RESIDENT) & ~Q(region__in=sorted(known_regions()))
+    region = Q(id_type=codes.ID_RESIDENT, id_region_known=False)
     return missing | age | region | implausible_dates_q(today)
 
 
@@ -365,16 +349,11 @@ def _implausible_dates(member: Member, today: datetime.date) -> list[str]:
     return out
 
 
-def with_region(qs: QuerySet) -> QuerySet:
-    """`region`: the first six digits of the ID, which `review_q` needs."""
-    return qs.annotate(region=Substr("id_number", 1, 6))
-
-
 def warnings_for(member: Member, today: datetime.date | None = None) -> list[str]:
     """What the 数据核查 page says about one member, in Chinese."""
     today = today or timezone.localdate()
     out = []
-    if member.id_type == codes.ID_RESIDENT and not _region_known(member.id_number[:6]):
+    if member.id_type == codes.ID_RESIDENT and not member.id_region_known:
         out.append(f"证件号码地区代码“{member.id_number[:6]}”不在行政区划代码表中")
     if member.birth_date and member.status == Member.Status.ACTIVE:
         years = (today - member.birth_date).days // 365

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from members import bulk, tallies
+from members import bulk, identity, tallies
 from members.models import Member, MemberChange, MembershipEvent, TransferRequest
 from registry import codes
 from registry.validators import Problem, check_date, mask_id, mask_phone
@@ -193,7 +193,9 @@ def _log_change(member, *, by, source, changes, source_ref="") -> MemberChange |
 
 def holder_of(id_type: str, id_number: str, *, exclude: Member | None = None) -> Member | None:
     """The member already registered under this ID (一证一会员), if any."""
-    qs = Member.objects.select_related("union").filter(id_type=id_type, id_number=id_number)
+    qs = Member.objects.select_related("union").filter(
+        id_type=id_type, id_hash=identity.id_hash(id_number)
+    )
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
     return qs.first()
@@ -390,7 +392,8 @@ def register_members(
         values.setdefault("created_at", now)
         values["updated_at"] = now
         values.setdefault("status", Member.Status.ACTIVE)
-    pks = bulk.insert(Member, rows)
+    # blind indexes and last four computed as each row is written
+    pks = bulk.insert(Member, rows, derive=identity.columns)
     bulk.insert(
         MembershipEvent,
         [
@@ -428,8 +431,13 @@ def _update_batch(chunk: list[tuple[int, dict]], *, by, source: str, source_ref:
         old_union = member.union_id
         for name, (_old, new) in changes.items():
             setattr(member, name, new)
+        derived = identity.columns(
+            {k: new for k, (_old, new) in changes.items() if k in ("id_number", "mobile")}
+        )
+        for name, value in derived.items():
+            setattr(member, name, value)
         member.updated_at = now
-        fields.update(changes)
+        fields.update(changes, derived)
         changed.append((member, changes, old_union))
     if not changed:
         return 0
@@ -497,7 +505,7 @@ def open_import_conflicts(
                 from_union_id=holder_id,
                 to_union_id=to_union_id,
                 origin=TransferRequest.Origin.IMPORT_CONFLICT,
-                proposed=proposed,
+                **_sealed_proposal(proposed),
                 source_ref=source_ref,
                 requested_by=by if by is not None and by.pk else None,
                 reason=_("导入时发现该会员已在其他工会登记"),
@@ -505,6 +513,23 @@ def open_import_conflicts(
         )
     TransferRequest.objects.bulk_create(requests)
     return len(requests)
+
+
+def _sealed_proposal(proposed: dict | None) -> dict:
+    """A transfer request's proposal as stored: without the ID (the member has it), the
+    phone in its own encrypted column rather than in the JSON."""
+    proposed = dict(proposed or {})
+    for name in ("id_type", "id_number"):
+        proposed.pop(name, None)
+    return {"proposed": proposed, "proposed_mobile": proposed.pop("mobile", None) or ""}
+
+
+def proposal_of(transfer: TransferRequest) -> dict:
+    """The data a transfer request would apply on acceptance (`proposed_data`, with the phone)."""
+    data = proposed_data(transfer.proposed)
+    if transfer.proposed_mobile:
+        data["mobile"] = transfer.proposed_mobile
+    return data
 
 
 # ---- membership changes --------------------------------------------------------
@@ -606,7 +631,7 @@ def request_transfer(
         origin=origin,
         on=on,
         reason=reason,
-        proposed=proposed or {},
+        **_sealed_proposal(proposed),
         requested_by=by,
     )
 
@@ -688,7 +713,7 @@ def decide_transfer(
             _("会籍状态为“%(status)s”的会员不能转会。") % {"status": member.get_status_display()},
         )
     to_union = transfer.to_union
-    data = proposed_data(transfer.proposed)
+    data = proposal_of(transfer)
     if "extra" in data:
         data["extra"] = {**member.extra, **data["extra"]}
     data["union_id"] = to_union.pk

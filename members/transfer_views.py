@@ -85,7 +85,7 @@ def transfer_detail(request, pk):
             "can_see_member": can_see_member,
             "proposed": [
                 (Member._meta.get_field(k).verbose_name, services.display(k, v))
-                for k, v in services.proposed_data(transfer.proposed).items()
+                for k, v in services.proposal_of(transfer).items()
             ],
             "decider": services.deciding_union(transfer),
         },

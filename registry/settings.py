@@ -8,10 +8,13 @@ DEBUG off unless asked for).
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from registry import keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -58,6 +61,27 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
+
+# Encryption at rest of ID numbers and phones (registry/crypto.py, docs/security.md): keys
+# of their own, never derived from SECRET_KEY. Like SECRET_KEY, production refuses to start
+# without them; DEBUG and the test suite use fixed development keys published in the source.
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS", [])  # newest first
+BLIND_INDEX_KEY = envstr("BLIND_INDEX_KEY")
+if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
+    if not DEBUG and "pytest" not in sys.modules:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set when DEBUG is off "
+            "(base64 of 32 random bytes each; see docs/security.md)."
+        )
+    _dev_field_key, _dev_index_key = keys.development_keys()
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [_dev_field_key]
+    BLIND_INDEX_KEY = BLIND_INDEX_KEY or _dev_index_key
+try:
+    for _key in FIELD_ENCRYPTION_KEYS:
+        keys.parse_key(_key, "FIELD_ENCRYPTION_KEYS")
+    keys.parse_key(BLIND_INDEX_KEY, "BLIND_INDEX_KEY")
+except keys.BadKey as _error:
+    raise ImproperlyConfigured(str(_error)) from None
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])

@@ -10,7 +10,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.identity import mobile_hash
 from registry import codes
+from registry.crypto import EncryptedTextField
 from registry.validators import mask_id, mask_phone
 
 
@@ -28,8 +30,10 @@ class Application(models.Model):
     )
     name = models.CharField(_("姓名"), max_length=50)
     id_type = models.CharField(_("证件类型"), max_length=2, choices=codes.ID_TYPE.choices)
-    id_number = models.CharField(_("证件号码"), max_length=32)
-    mobile = models.CharField(_("手机号码"), max_length=20, db_index=True)
+    # Encrypted at rest like the member's (registry/crypto.py); looked up by the blind index.
+    id_number = EncryptedTextField(_("证件号码"), purpose="id_number")
+    mobile = EncryptedTextField(_("手机号码"), purpose="mobile")
+    mobile_hash = models.CharField(max_length=64, db_index=True, editable=False)
     gender = models.CharField(_("性别"), max_length=1, choices=codes.GENDER.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     ethnicity = models.CharField(
@@ -73,6 +77,10 @@ class Application(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.masked_id}）"
 
+    def save(self, *args, **kwargs):
+        self.mobile_hash = mobile_hash(self.mobile)
+        super().save(*args, **kwargs)
+
     @property
     def masked_id(self) -> str:
         return mask_id(self.id_number)
@@ -85,7 +93,8 @@ class Application(models.Model):
 class PhoneCode(models.Model):
     """One SMS code: stored hashed, good for CODE_TTL seconds and SMS_CODE_MAX_TRIES tries."""
 
-    mobile = models.CharField(max_length=20, db_index=True)
+    mobile = EncryptedTextField(purpose="mobile")
+    mobile_hash = models.CharField(max_length=64, db_index=True, editable=False)
     purpose = models.CharField(max_length=16)
     code_hash = models.CharField(max_length=128)
     ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
@@ -100,6 +109,10 @@ class PhoneCode(models.Model):
 
     def __str__(self) -> str:
         return f"{mask_phone(self.mobile)} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.mobile_hash = mobile_hash(self.mobile)
+        super().save(*args, **kwargs)
 
 
 class PublicHit(models.Model):
@@ -129,8 +142,10 @@ class CorrectionRequest(models.Model):
     union = models.ForeignKey("unions.Union", on_delete=models.PROTECT, related_name="+")
     # {field: [old, new]} as displayed, personal data masked (the history's format)
     changes = models.JSONField(_("申请更正的内容"), default=dict)
-    # the new values as typed (the member's own data, applied on approval)
+    # the new values as typed (the member's own data, applied on approval); a new phone
+    # is kept in `mobile`, encrypted, not here
     data = models.JSONField(default=dict)
+    mobile = EncryptedTextField(_("新手机号码"), purpose="mobile", blank=True)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     state = models.CharField(
         _("状态"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from members.identity import mobile_hash
 from members.models import Member
 from registry.validators import Problem, mask_phone
 from selfservice import services
@@ -150,7 +151,9 @@ def status(request):
     """入会申请 status: the applications made with this phone, after verifying it."""
     phone = _verified(request, VERIFIED_PHONE)
     if phone is not None:
-        applications = Application.objects.filter(mobile=phone["mobile"]).select_related("union")
+        applications = Application.objects.filter(
+            mobile_hash=mobile_hash(phone["mobile"])
+        ).select_related("union")
         return render(
             request,
             "selfservice/status.html",

@@ -17,6 +17,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from members import services as member_services
+from members.identity import id_hash, mobile_hash
 from members.models import Member
 from registry import codes
 from registry.validators import Problem
@@ -70,7 +71,7 @@ def send_code(*, mobile: str, purpose: str, request) -> None:
     asked too often in the last hour."""
     now = timezone.now()
     ip = client_ip(request)
-    recent = PhoneCode.objects.filter(mobile=mobile, created_at__gte=now - HOUR)
+    recent = PhoneCode.objects.filter(mobile_hash=mobile_hash(mobile), created_at__gte=now - HOUR)
     refusal = None
     resend_after = now - datetime.timedelta(seconds=settings.SMS_RESEND_SECONDS)
     if recent.filter(created_at__gte=resend_after).exists():
@@ -90,7 +91,9 @@ def send_code(*, mobile: str, purpose: str, request) -> None:
             detail={"mobile": mobile, "purpose": purpose, "reason": refusal[0]},
         )
         raise Refused(refusal[1] % {"s": settings.SMS_RESEND_SECONDS})
-    PhoneCode.objects.filter(mobile=mobile, used_at__isnull=True).update(used_at=now)
+    PhoneCode.objects.filter(mobile_hash=mobile_hash(mobile), used_at__isnull=True).update(
+        used_at=now
+    )
     code = f"{secrets.randbelow(1_000_000):06d}"
     record = PhoneCode.objects.create(
         mobile=mobile,
@@ -119,7 +122,9 @@ def verify_code(*, mobile: str, purpose: str, code: str, request) -> None:
     """Accept the latest code sent to `mobile` for `purpose` once; else `Refused`."""
     now = timezone.now()
     record = (
-        PhoneCode.objects.filter(mobile=mobile, purpose=purpose, used_at__isnull=True)
+        PhoneCode.objects.filter(
+            mobile_hash=mobile_hash(mobile), purpose=purpose, used_at__isnull=True
+        )
         .order_by("-created_at")
         .first()
     )
@@ -300,7 +305,7 @@ def find_member(*, id_type: str, id_number: str, mobile: str) -> Member | None:
     """The member with this ID *and* this phone; called only after the phone is verified."""
     return (
         Member.objects.select_related("union", "unit")
-        .filter(id_type=id_type, id_number=id_number, mobile=mobile)
+        .filter(id_type=id_type, id_hash=id_hash(id_number), mobile_hash=mobile_hash(mobile))
         .first()
     )
 
@@ -349,11 +354,16 @@ def request_correction(*, member: Member, data: dict, note: str = "", request) -
         old = (changes["extra"][0] or {}).get(WORKPLACE, "")
         shown.pop("extra")
         shown[WORKPLACE] = [old, wanted["extra"][WORKPLACE]]
-    stored = {k: v for k, v in wanted.items() if k in changes and k != "extra"}
+    stored = {k: v for k, v in wanted.items() if k in changes and k not in ("extra", "mobile")}
     if "extra" in changes:
         stored["workplace"] = wanted["extra"][WORKPLACE]
     correction = CorrectionRequest.objects.create(
-        member=member, union=member.union, changes=shown, data=stored, note=note.strip()[:300]
+        member=member,
+        union=member.union,
+        changes=shown,
+        data=stored,
+        mobile=wanted["mobile"] if "mobile" in changes else "",  # its own, encrypted column
+        note=note.strip()[:300],
     )
     audit.record(
         AuditEntry.Action.CORRECTION_REQUESTED,
@@ -378,6 +388,8 @@ def decide_correction(
     if accept:
         member = correction.member
         data = {k: v for k, v in correction.data.items() if k in CORRECTABLE}
+        if correction.mobile:
+            data["mobile"] = correction.mobile
         if correction.data.get("workplace"):
             data["extra"] = {**(member.extra or {}), WORKPLACE: correction.data["workplace"]}
         member_services.update_member(member=member, data=data, by=by, request=request)

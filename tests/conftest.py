@@ -12,6 +12,7 @@ city (地方总工会)
 
 import datetime
 import itertools
+import os
 
 import pytest
 from django.db.models import Max
@@ -20,10 +21,16 @@ from django.test import Client
 from members import tallies
 from members.models import Member
 from members.synthetic import id_number
-from registry import codes
+from registry import codes, keys
 from unions.models import Union, User
 
 PASSWORD = "Correct-Horse-42"
+
+# The settings use the development keys under pytest (registry/keys.py); processes the tests
+# start (manage.py, a Celery worker, gunicorn) get the same ones through the environment.
+_field_key, _index_key = keys.development_keys()
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", _field_key)
+os.environ.setdefault("BLIND_INDEX_KEY", _index_key)
 
 
 def pytest_configure(config):

@@ -40,7 +40,7 @@ from imports.engine.problems import FileRejected, ImportSummary
 from imports.engine.reader import stream_sheets
 from imports.engine.scope import UnionDirectory, exists_outside
 from imports.engine.sheet_union import sheet_union
-from members import services
+from members import identity, services
 from members.models import Member
 from registry.validators import mask_id, mask_phone
 from unions.access import subtree_q
@@ -427,10 +427,11 @@ class _Matcher:
         for row in rows:
             id_type, number = row.key
             by_type.setdefault(id_type, set()).add(number)
-        # (id_type, id_number) leads the unique index: one index scan per batch.
+        # (id_type, id_hash) is the unique index (the ID itself is encrypted, matched by
+        # its blind index): one index scan per batch.
         wanted = Q()
         for id_type, numbers in by_type.items():
-            wanted |= Q(id_type=id_type, id_number__in=numbers)
+            wanted |= Q(id_type=id_type, id_hash__in=[identity.id_hash(n) for n in numbers])
         existing = {
             (m["id_type"], m["id_number"]): m
             for m in Member.objects.filter(wanted).values(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("imports", "0002_job_file_rejected"),
-        ("members", "0010_history_source_reconcile"),
+        ("members", "0011_history_source_reconcile"),
         ("unions", "0013_updated_at_indexes_for_coverage"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -111,7 +111,7 @@ def new_member(world, union):
 
 @for_accounts
 def nobody_registered_outside(world, union, response):
-    created = Member.objects.filter(id_number=NEW_MEMBER_ID).first()
+    created = Member.objects.with_id(NEW_MEMBER_ID).first()
     if response.status_code == 302:
         assert created is not None and created.union_id == union.pk
     else:

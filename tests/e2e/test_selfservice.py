@@ -116,7 +116,7 @@ def test_apply_verify_review_approve_member_in_list(phone_page, tree, make_user,
 
     officer.goto("/members/")
     expect(officer.get_by_test_id("member-table")).to_contain_text("李小红")
-    assert Member.objects.get(id_number=number).union == tree["school"]
+    assert Member.objects.with_id(number).get().union == tree["school"]
 
     applicant.reload()
     expect(applicant.get_by_test_id("application-state")).to_have_text("已批准入会")

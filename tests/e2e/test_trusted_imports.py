@@ -74,7 +74,7 @@ def test_a_sheet_as_people_build_it_is_read_whole(phone, login, collector, tree,
     expect(reading.locator("tr", has_text="入会时间")).to_contain_text("入会时间")
     page.get_by_role("button", name="确认导入").click()
     expect(page.get_by_test_id("job-state")).to_have_text("已导入")
-    li = Member.objects.get(id_number=person_id(1, male=False))
+    li = Member.objects.with_id(person_id(1, male=False)).get()
     assert (li.name, li.gender, li.union_post, str(li.join_date)) == (
         "李娜",
         "2",

@@ -158,7 +158,7 @@ def test_seed_000_sheet_commits_rows_into_their_groups_with_extras(
     summary = commit_members(plan, by=base_collector, source_ref="test")
 
     assert (summary.created, summary.updated, summary.invalid) == (3, 0, 5)
-    li = Member.objects.get(id_number=seed_000_ids[1])
+    li = Member.objects.with_id(seed_000_ids[1]).get()
     assert li.union == departments["mining_1"]
     assert li.political_status == "01"
     assert li.education == "11"  # 研究生/博士 → 研究生(博士)
@@ -174,12 +174,12 @@ def test_seed_000_sheet_commits_rows_into_their_groups_with_extras(
         "特长爱好": "羽毛球、围棋",
         "备注": "如身份变动、调入调出、病亡等等",
     }
-    zhang = Member.objects.get(id_number=seed_000_ids[2])
+    zhang = Member.objects.with_id(seed_000_ids[2]).get()
     assert zhang.id_number.endswith("X")
     assert zhang.union == departments["offices"]
     assert zhang.political_status == "05"  # 民盟会员 → 民盟盟员
     assert zhang.gender == "2"
-    assert Member.objects.get(id_number=seed_000_ids[4]).union == departments["mining_1"]
+    assert Member.objects.with_id(seed_000_ids[4]).get().union == departments["mining_1"]
     assert MembershipEvent.objects.filter(kind=MembershipEvent.Kind.JOIN).count() == 3
 
 
@@ -266,7 +266,7 @@ def test_seed_002_roster_with_header_area_lines(tmp_path, tree, base_collector):
     assert problems(plan.summary, "warning") == set()
     summary = commit_members(plan, by=base_collector)
     assert summary.created == 2
-    chen9 = Member.objects.get(id_number=ids[9])
+    chen9 = Member.objects.with_id(ids[9]).get()
     assert (chen9.mobile, chen9.education, chen9.household_type, chen9.union_post) == (
         "13900000009",
         "31",
@@ -274,7 +274,7 @@ def test_seed_002_roster_with_header_area_lines(tmp_path, tree, base_collector):
         "02",
     )
     assert chen9.extra == {"国籍": "中国", "工作单位": "漳江物流公司"}
-    assert Member.objects.get(id_number=ids[1]).mobile == mobile(1)
+    assert Member.objects.with_id(ids[1]).get().mobile == mobile(1)
 
 
 def collection_sheet_rows():
@@ -360,20 +360,20 @@ def test_seed_001_004_collection_sheet(tmp_path, tree, base_collector):
     assert problems(plan.summary, "warning") == {(11, "证件号码", "id_region_unknown")}
     summary = commit_members(plan, by=base_collector)
     assert summary.created == 4
-    own = Member.objects.get(id_number=ids["own"])
+    own = Member.objects.with_id(ids["own"]).get()
     assert own.new_employment_form is True
     assert (own.union_post, own.post_type, own.birth_date) == (
         "02",
         "2",
         datetime.date(1985, 3, 15),
     )
-    passport = Member.objects.get(id_number="E12345678")
+    passport = Member.objects.with_id("E12345678").get()
     assert (passport.id_type, passport.gender, passport.birth_date) == (
         codes.ID_PASSPORT,
         "2",
         datetime.date(1990, 5, 1),
     )
-    assert Member.objects.get(id_number=ids["permit"]).id_type == codes.ID_PERMIT
+    assert Member.objects.with_id(ids["permit"]).get().id_type == codes.ID_PERMIT
 
 
 def test_deployment_can_require_more_columns(tmp_path, tree, base_collector, settings):
@@ -414,7 +414,7 @@ def test_csv_in_gbk_and_utf8(tmp_path, tree, base_collector, encoding):
     summary = commit_members(plan, by=base_collector)
 
     assert (summary.status, summary.created, summary.errors) == ("done", 2, [])
-    first = Member.objects.get(id_number=person_id(1, male=False))
+    first = Member.objects.with_id(person_id(1, male=False)).get()
     assert (first.name, first.ethnicity, first.extra) == ("欧阳娜", "15", {"特长爱好": "长笛"})
     assert Member.objects.filter(name="阿卜杜拉·买买提").exists()
 

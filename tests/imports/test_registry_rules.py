@@ -61,7 +61,7 @@ def test_same_id_in_same_union_updates_and_records_the_change(tmp_path, tree, ba
     )
 
     assert (summary.created, summary.updated, summary.unchanged) == (0, 1, 0)
-    member = Member.objects.get(id_number=person_id(1))
+    member = Member.objects.with_id(person_id(1)).get()
     assert member.mobile == mobile(9)
     change = MemberChange.objects.get(member=member)
     assert (change.source, change.source_ref, change.by) == ("import", "job-7", base_collector)
@@ -115,7 +115,8 @@ def test_id_registered_elsewhere_becomes_a_pending_transfer_once(
         tree["school"],
     )
     assert (request.origin, request.state) == ("import_conflict", "pending")
-    assert request.proposed["mobile"] == mobile(5)
+    assert request.proposed_mobile == mobile(5)  # encrypted at rest, not in the JSON
+    assert "mobile" not in request.proposed and "id_number" not in request.proposed
     holder.refresh_from_db()
     assert holder.union == tree["sibling_base"] and holder.mobile != mobile(5)
 
@@ -155,7 +156,7 @@ def test_a_failure_during_commit_leaves_nothing_written(
 
     assert summary.status == "rejected"
     assert "重新导入" in summary.message
-    assert not Member.objects.filter(id_number=person_id(1)).exists()
+    assert not Member.objects.with_id(person_id(1)).exists()
     assert MembershipEvent.objects.count() == 0
     assert not AuditEntry.objects.filter(action="import_committed").exists()
 

@@ -99,19 +99,19 @@ def test_values_as_people_type_them_are_accepted(tmp_path, tree, base_collector)
 
     assert plan.summary.errors == []
     assert (plan.summary.rows, plan.summary.created) == (4, 4)
-    zhang = Member.objects.get(id_number=ids[0])
+    zhang = Member.objects.with_id(ids[0]).get()
     assert (zhang.name, zhang.gender, zhang.union_post) == ("张伟", "1", "06")
     assert zhang.join_date == datetime.date(2020, 4, 1)  # year and month: the 1st
     assert (zhang.education, zhang.political_status, zhang.ethnicity) == ("21", "01", "01")
-    li = Member.objects.get(id_number=ids[1])
+    li = Member.objects.with_id(ids[1]).get()
     assert (li.gender, li.mobile, li.join_date) == ("2", mobile(2), datetime.date(2014, 2, 1))
-    wang = Member.objects.get(id_number=ids[2])
+    wang = Member.objects.with_id(ids[2]).get()
     assert (wang.mobile, wang.join_date, wang.ethnicity) == (
         mobile(3),
         datetime.date(2014, 2, 1),
         "01",
     )
-    assert Member.objects.get(id_number=ids[3]).name == "赵六"
+    assert Member.objects.with_id(ids[3]).get().name == "赵六"
     month_only = {(p.row, p.code) for p in plan.summary.warnings if p.code == "date_month_only"}
     assert month_only == {(2, "date_month_only"), (3, "date_month_only"), (4, "date_month_only")}
 
@@ -276,9 +276,9 @@ def two_row_rows():
 def assert_two_row_sheet_read(plan):
     assert plan.summary.errors == []
     assert plan.summary.created == 2
-    first = Member.objects.get(id_number=person_id(1))
+    first = Member.objects.with_id(person_id(1)).get()
     assert (first.education, first.join_date) == ("21", datetime.date(2019, 6, 25))
-    second = Member.objects.get(id_number=person_id(3))
+    second = Member.objects.with_id(person_id(3)).get()
     assert (second.education, second.join_date) == ("31", datetime.date(2020, 4, 1))
     (reading,) = plan.summary.sheets
     assert reading["header_rows"] == [1, 2]

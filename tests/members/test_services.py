@@ -59,7 +59,7 @@ def test_one_id_one_member_names_the_holding_union(tree, collector, make_member)
         )
 
     assert caught.value.member.union.name == "鼎城医院工会"
-    assert Member.objects.filter(id_number=held.id_number).count() == 1
+    assert Member.objects.with_id(held.id_number).count() == 1
 
 
 def test_update_member_records_old_and_new_with_masked_ids(tree, collector, make_member):

@@ -230,7 +230,7 @@ def test_approval_registers_the_member_through_the_writer(client, tree, school_c
         reverse("selfservice:application_decide", args=[application.pk]), {"decision": "approve"}
     )
     assert response.status_code == 302
-    member = Member.objects.get(id_number=APPLICANT_ID)
+    member = Member.objects.with_id(APPLICANT_ID).get()
     assert (member.union, member.name, member.mobile, member.education) == (
         tree["school"],
         "李小红",
@@ -262,7 +262,7 @@ def test_an_id_registered_elsewhere_becomes_a_transfer_request(
     client.post(
         reverse("selfservice:application_decide", args=[application.pk]), {"decision": "approve"}
     )
-    assert Member.objects.filter(id_number=APPLICANT_ID).count() == 1
+    assert Member.objects.with_id(APPLICANT_ID).count() == 1
     transfer = TransferRequest.objects.get(member=holder)
     assert (transfer.from_union, transfer.to_union, transfer.origin, transfer.state) == (
         tree["sibling_base"],

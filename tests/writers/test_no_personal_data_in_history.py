@@ -60,7 +60,7 @@ def test_no_full_id_or_phone_in_any_history_or_audit_row(
     secrets |= {person_id(1), person_id(2), mobile(1), mobile(2), mobile(11), mobile(12)}
 
     # 2. a form edit: a new phone and a corrected ID number
-    member = Member.objects.get(id_number=person_id(1))
+    member = Member.objects.with_id(person_id(1)).get()
     new_id = id_number(birth=datetime.date(1990, 6, 1), seq=5)
     services.update_member(
         member=member, data={"mobile": "13700001111", "id_number": new_id}, by=collector
@@ -73,7 +73,7 @@ def test_no_full_id_or_phone_in_any_history_or_audit_row(
     transfer = services.request_transfer(
         member=moving, to_union=tree["school"], on=datetime.date.today(), by=collector
     )
-    transfer.proposed = {"mobile": "13500003333"}
+    transfer.proposed_mobile = "13500003333"  # the receiving union's new phone (encrypted)
     transfer.save()
     services.decide_transfer(transfer=transfer, accept=True, by=school_admin)
 
@@ -82,7 +82,7 @@ def test_no_full_id_or_phone_in_any_history_or_audit_row(
         "ops", password=PASSWORD, must_change_password=False
     )
     client.force_login(ops)
-    edited = Member.objects.get(id_number=person_id(2))
+    edited = Member.objects.with_id(person_id(2)).get()
     response = client.post(
         reverse("admin:members_member_change", args=[edited.pk]),
         admin_post_data(edited, mobile="13400004444"),

@@ -49,7 +49,7 @@ def test_every_door_keeps_the_tallies(tmp_path, tree, make_user):
 
     services.update_member(member=one, data={}, union=tree["town"], by=collector)
     services.record_event(
-        member=Member.objects.get(id_number=person_id(1)),
+        member=Member.objects.with_id(person_id(1)).get(),
         kind="retire",
         on=datetime.date.today(),
         by=collector,

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0009_export_job"),
+        ("members", "0010_encrypt_id_numbers_and_phones"),
     ]
 
     operations = [
