@@ -46,6 +46,9 @@ HEADER = [
     "工号",
 ]
 
+TARGET_SECONDS = 8  # issue 12: 100,000 rows end to end
+TARGET_MB = 300
+
 
 def rows(count: int, seed: int = 7):
     from members.synthetic import GIVEN, SURNAMES, id_number
@@ -195,6 +198,11 @@ def main() -> None:
                 f"  CPU time in the PostgreSQL backend: {backend:.2f} s; "
                 f"Python + PostgreSQL together: {cpu_used + backend:.2f} s of CPU"
             )
+        verdict = "meets" if seconds <= TARGET_SECONDS and peak_mb() <= TARGET_MB else "misses"
+        print(
+            f"  {verdict} issue 12's target for 100,000 rows: ≤ {TARGET_SECONDS} s end to end "
+            f"and ≤ {TARGET_MB} MB peak (this run: {seconds:.1f} s, {peak_mb():.0f} MB)"
+        )
         encryption_cost(args.rows)
         baseline(union, args.baseline_rows, args.rows, seconds)
         if not args.keep:
