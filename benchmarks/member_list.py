@@ -35,15 +35,13 @@ def main() -> int:
     province.build(args.unions, args.members)
 
     from django.db import connection
-    from django.test import Client
     from django.urls import reverse
 
     from members.models import Member
     from unions.models import Union, User
 
     admin = User.objects.get(username="bench_admin")
-    client = Client()
-    client.force_login(admin)
+    client = province.onboarded_client(admin)
     url = reverse("members:list")
     sample = Member.objects.order_by("pk")[args.members // 3]
     county = Union.objects.filter(level=1).order_by("lft").first()

@@ -319,6 +319,29 @@ def plain_indexes(cur, table: str) -> list[tuple[str, str]]:
     return cur.fetchall()
 
 
+def onboarded_client(user):
+    """A test client logged in as `user` the way a person gets there: the pledge signed
+    and, for an account that must use two factors, the second factor passed (as the
+    test suite's OnboardedClient does)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from unions import mfa, pledge
+    from unions.models import PledgeAcceptance
+
+    PledgeAcceptance.objects.get_or_create(user=user, version=pledge.current())
+    client = Client()
+    client.force_login(user)
+    if mfa.required_for(user) or mfa.is_enrolled(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = device or TOTPDevice.objects.create(user=user, name="基准", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
 def is_built(unions: int, members: int) -> bool:
     from members.models import Member, UnionTally
     from unions.models import Union, User
