@@ -98,7 +98,8 @@ class Member(models.Model):
         verbose_name_plural = _("会员")
         constraints = [
             # on the blind index: the database still refuses a second member with one ID
-            models.UniqueConstraint(fields=["id_type", "id_hash"], name="one_id_one_member"),
+            # The blind index first: a search by full ID knows the hash, not the type.
+            models.UniqueConstraint(fields=["id_hash", "id_type"], name="one_id_one_member"),
         ]
         # Every index is paid for by every import (COPY), so each one here serves a named
         # query (docs/member-register.md, 索引): no varchar_pattern_ops twins that Django's
