@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from registry.crypto import EncryptedTextField
+
 
 def upload_path(job: "ImportJob", filename: str) -> str:
     # The stored name never contains what the user typed; the original name is a field.
@@ -227,8 +229,10 @@ class ReconcileEntry(models.Model):
     row = models.PositiveIntegerField(_("行号"), null=True, blank=True)
     name = models.CharField(_("姓名"), max_length=50, blank=True)
     id_type = models.CharField(_("证件类型"), max_length=2, blank=True)
-    id_number = models.CharField(_("证件号码"), max_length=32, blank=True)
-    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    # Encrypted at rest like a member's (registry/crypto.py): a list holds people who are
+    # not members at all, and it is kept for days.
+    id_number = EncryptedTextField(_("证件号码"), purpose="id_number", blank=True)
+    mobile = EncryptedTextField(_("手机号码"), purpose="mobile", blank=True)
     unit_name = models.CharField(_("工作单位"), max_length=200, blank=True)
     member = models.ForeignKey(
         "members.Member", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -241,7 +241,7 @@ def request_transfers(*, job: ImportJob, ids, by: User, request=None) -> Outcome
         return outcome
     handled = []
     for entry in open_entries(job, Group.ELSEWHERE, ids):
-        member = Member.objects.filter(id_type=entry.id_type, id_number=entry.id_number).first()
+        member = Member.objects.with_id(entry.id_number).filter(id_type=entry.id_type).first()
         if member is None:
             outcome.problems.append(_("%(who)s：已不在登记库中。") % {"who": _who(entry)})
             continue

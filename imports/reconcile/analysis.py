@@ -30,6 +30,7 @@ from imports.engine.headers import (
 from imports.engine.member_rows import ANCHORS, FIELD_LABELS, MEMBER_ALIASES, RowValidator
 from imports.engine.problems import FileRejected, RowProblem
 from imports.engine.reader import stream_sheets
+from members import identity
 from members.models import Member
 from registry.validators import Problem, check_id_number, clean_number_text, upgrade_15_digit_id
 from unions.access import subtree_q
@@ -299,7 +300,8 @@ def _compare(rows: list[ListRow], result: Reconciliation, progress) -> None:
         for row in batch:
             by_type.setdefault(row.id_type, set()).add(row.id_number)
         for id_type, numbers in by_type.items():
-            wanted |= Q(id_type=id_type, id_number__in=numbers)
+            hashes = [identity.id_hash(number) for number in numbers]
+            wanted |= Q(id_type=id_type, id_hash__in=hashes)
         found = {
             (m["id_type"], m["id_number"]): m
             for m in Member.objects.filter(wanted).values(

@@ -18,6 +18,7 @@ from imports import services
 from imports.engine import FileRejected
 from imports.models import ImportJob, ImportProblem, ReconcileEntry
 from imports.reconcile.analysis import Reconciliation, analyse_list
+from registry.validators import mask_phone
 from unions import audit
 from unions.models import AuditEntry, Union, Unit, User
 
@@ -126,8 +127,16 @@ def _entry(job, group, row, member=None, differences=None) -> ReconcileEntry:
         mobile=row.mobile[:20],
         unit_name=row.unit_name[:200],
         member_id=member["id"] if member else None,
-        registered=differences or {},
+        registered=_masked(differences or {}),
     )
+
+
+def _masked(registered: dict) -> dict:
+    """The registered phone is kept masked: the JSON column is not encrypted, and the
+    member's own record holds the full number."""
+    if registered.get("mobile"):
+        return {**registered, "mobile": mask_phone(registered["mobile"])}
+    return registered
 
 
 def summary_message(counts: dict) -> str:

@@ -224,7 +224,7 @@ def test_inviting_texts_the_join_link_to_those_with_a_phone(client, collector, t
     assert "已向 1 人发送入会邀请短信" in page and "名单中没有手机号码" in page
     assert ReconcileEntry.objects.get(pk=missing["赵六"].pk).action == ReconcileEntry.Action.INVITED
     assert not ReconcileEntry.objects.get(pk=missing["钱七"].pk).done_at
-    assert Member.objects.filter(id_number=person_id(6)).count() == 0
+    assert Member.objects.with_id(person_id(6)).count() == 0
 
 
 def test_registering_through_the_import_preview(client, collector, tree, people):
@@ -239,10 +239,10 @@ def test_registering_through_the_import_preview(client, collector, tree, people)
     assert roster_job.state == ImportJob.State.PREVIEW
     assert response.redirect_chain[-1][0] == reverse("imports:job", args=[roster_job.pk])
     assert roster_job.count("created") == 1
-    assert not Member.objects.filter(id_number=person_id(6)).exists(), "only after 确认导入"
+    assert not Member.objects.with_id(person_id(6)).exists(), "only after 确认导入"
     client.post(reverse("imports:confirm", args=[roster_job.pk]))
-    assert Member.objects.get(id_number=person_id(6)).name == "赵六"
-    assert not Member.objects.filter(id_number=person_id(7)).exists()
+    assert Member.objects.with_id(person_id(6)).get().name == "赵六"
+    assert not Member.objects.with_id(person_id(7)).exists()
 
 
 def test_the_workbook_has_the_four_groups_and_is_audited(client, collector, tree, people):

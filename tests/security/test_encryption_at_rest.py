@@ -12,6 +12,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from imports.engine import analyse_members, commit_members
+from imports.models import ImportJob, ReconcileEntry
+from imports.reconcile import jobs as reconcile_jobs
+from imports.reconcile.analysis import analyse_list
 from members import selectors, services
 from members.models import Member, TransferRequest
 from progress import control_points
@@ -280,6 +283,24 @@ def test_a_dump_of_the_database_holds_no_full_id_or_mobile(
     point = ControlPoint.objects.create(union=tree["county"], reason=ControlPoint.Reason.MANUAL)
     point = control_points.freeze(point.pk)
     assert point.members == 3
+    # a compared outside list: one person not registered, one whose phone differs
+    listed = workbook(
+        tmp_path / "list.xlsx",
+        {
+            "Sheet1": [
+                ["姓名", "身份证号", "手机号码"],
+                ["名单外", people[7][0], people[7][1]],
+                ["录入", people[1][0], people[3][1]],
+            ]
+        },
+    )
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.RECONCILE, union=tree["base"], sha256="0" * 64
+    )
+    reconcile_jobs.store(job, analyse_list(listed, union=tree["base"]))
+    groups = dict(job.entries.values_list("group", "id_number"))
+    assert groups[ReconcileEntry.Group.MISSING] == people[7][0]
+    assert groups[ReconcileEntry.Group.MISMATCHED] == people[1][0]
 
     everything = _every_text_in_the_database()
     sources = {"tables": everything, "control point": gzip.decompress(point.data.read()).decode()}
