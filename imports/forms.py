@@ -11,9 +11,9 @@ from imports.services import ALLOWED_SUFFIXES
 from members.models import MembershipEvent
 from members.services import find_union
 from registry.validators import Problem
-from unions.access import can_import, scope, subtree_q, unions_for
+from unions.access import can_import, subtree_q, unions_for
 from unions.models import Unit, User
-from unions.picker import UnionPickerField
+from unions.picker import UnionChoiceError, UnionPickerField, resolve_unit
 
 
 def union_field(user: User, label: str) -> UnionPickerField:
@@ -116,12 +116,14 @@ class ExportForm(forms.Form):
 class ReconcileForm(UploadForm):
     """名单比对: an outside list for a union (or one unit under it) in the user's subtree."""
 
-    unit = forms.ModelChoiceField(
-        label=_lazy("单位（可不选）"),
-        queryset=None,
+    unit = forms.CharField(
+        label=_lazy("单位（可不填）"),
         required=False,
-        empty_label=_lazy("整个工会（含下级）"),
-        help_text=_lazy("名单只是某个单位的职工时选择该单位：只与该单位登记的会员比对。"),
+        max_length=200,
+        help_text=_lazy(
+            "名单只是某个单位的职工时，填写该单位的名称或统一社会信用代码："
+            "只与该单位登记的会员比对。不填则与整个工会（含下级）比对。"
+        ),
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -131,25 +133,18 @@ class ReconcileForm(UploadForm):
         self.fields["union"] = union_field(user, _("与哪个工会比对"))
         self.fields["union"].initial = user.union_id
         self.fields["file"].label = _("名单文件")
-        self.fields["unit"].queryset = (
-            scope(user, Unit.objects.all(), "unions").distinct().order_by("name")
-        )
         self.order_fields(["union", "unit", "file"])
 
     def clean(self):
         data = super().clean()
-        union, unit = data.get("union"), data.get("unit")
-        outside = (
-            union is not None
-            and unit is not None
-            and not unit.unions.filter(subtree_q(union)).exists()
-        )
-        if outside:
-            self.add_error(
-                "unit",
-                _("单位“%(unit)s”不属于“%(union)s”及其下级工会。")
-                % {"unit": unit.name, "union": union.name},
-            )
+        union, text = data.get("union"), data.get("unit")
+        data["unit"] = None
+        if union is not None and text:
+            units = Unit.objects.filter(subtree_q(union, "unions")).distinct()
+            try:
+                data["unit"] = resolve_unit(units, text)
+            except UnionChoiceError as error:
+                self.add_error("unit", error.message)
         return data
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.codes import normalize_key
-from unions.models import Union
+from unions.models import Union, Unit
 
 SUGGESTIONS = 20
 SHOWN = 8  # candidates offered when a typed name fits several unions
@@ -211,3 +211,29 @@ class UnionPickerField(forms.Field):
             return True
         initial_pk = getattr(initial, "pk", initial)
         return str(getattr(chosen, "pk", "") or "") != str(initial_pk or "")
+
+
+def resolve_unit(units: QuerySet, text: str) -> Unit | None:
+    """The 单位 of `units` (already narrowed to a union's subtree) that typed `text` means:
+    its 统一社会信用代码, else its exact name, else the one name containing the text. None
+    for an empty box. Units are typed, not chosen from a list: a province registers tens of
+    thousands of them."""
+    text = (text or "").replace("\x00", "").strip()[:200]
+    if not text:
+        return None
+    code = normalize_key(text)
+    found = list(units.filter(credit_code=code)[:1]) or list(units.filter(name=text)[:2])
+    if not found:
+        found = list(units.filter(name__contains=text).order_by("name")[: SHOWN + 1])
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise UnionChoiceError(
+            _("找不到单位“%(text)s”：所选工会及其下级没有名称包含这些字或此信用代码的单位。")
+            % {"text": text}
+        )
+    names = "、".join(u.name for u in found[:SHOWN]) + ("等" if len(found) > SHOWN else "")
+    raise UnionChoiceError(
+        _("“%(text)s”对应多个单位（%(names)s），请输入完整名称或统一社会信用代码。")
+        % {"text": text, "names": names}
+    )

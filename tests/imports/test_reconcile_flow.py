@@ -312,6 +312,33 @@ def test_a_union_outside_the_subtree_is_not_offered(client, collector, tree):
     assert client.get(reverse("imports:reconcile_job", args=[sibling_job.pk])).status_code == 404
 
 
+def test_a_unit_is_typed_by_name_or_credit_code_within_the_union(client, collector, tree, people):
+    """No <select> of every unit of a province: the unit is typed, and only units of the
+    chosen union's subtree are found."""
+    from unions.models import Unit
+
+    wuliu = Unit.objects.create(name="漳江物流有限公司", credit_code="91350600MA2XXXXX1A")
+    tree["base"].units.add(wuliu)
+    tree["base"].units.add(Unit.objects.create(name="漳江港务有限公司"))
+    tree["sibling_base"].units.add(Unit.objects.create(name="芗城物流有限公司"))
+    page = client.get(reverse("imports:reconcile")).content.decode()
+    assert "漳江物流有限公司" not in page  # no list of units in the page
+
+    response = upload(client, tree["base"], unit="芗城物流")
+    assert "找不到单位“芗城物流”" in response.content.decode()
+    response = upload(client, tree["base"], unit="漳江")
+    assert "对应多个单位" in response.content.decode()
+    assert "漳江港务有限公司" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+    upload(client, tree["base"], unit="91350600ma2xxxxx1a")
+    assert latest().unit == wuliu
+    upload(client, tree["base"], unit="物流")
+    assert latest().unit == wuliu
+    upload(client, tree["base"])
+    assert latest().unit is None
+
+
 def test_old_lists_and_their_results_are_deleted(client, collector, tree, people, settings):
     settings.RECONCILE_FILE_RETENTION_DAYS = 7
     upload(client, tree["base"])
