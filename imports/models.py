@@ -188,7 +188,8 @@ class ImportProblem(models.Model):
     column = models.CharField(_("列"), max_length=100, blank=True)
     code = models.CharField(_("问题类型"), max_length=40)
     message = models.CharField(_("说明"), max_length=500)
-    value = models.CharField(_("填写内容"), max_length=200, blank=True)
+    # What the cell held: often a mistyped ID number or phone, so encrypted like them.
+    value = EncryptedTextField(_("填写内容"), purpose="problem_value", blank=True)
     severity = models.CharField(
         _("级别"), max_length=8, choices=Severity.choices, default=Severity.ERROR
     )

@@ -7,10 +7,12 @@ import subprocess
 
 import pytest
 from django.core.exceptions import FieldError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from imports import services as import_services
 from imports.engine import analyse_members, commit_members
 from imports.models import ImportJob, ReconcileEntry
 from imports.reconcile import jobs as reconcile_jobs
@@ -223,7 +225,7 @@ def _pg_dump() -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_dump_of_the_database_holds_no_full_id_or_mobile(
-    tree, make_user, media_root, tmp_path, rf
+    tree, make_user, media_root, tmp_path, rf, celery_eager
 ):
     officer = make_user(tree["base"], User.Role.ADMIN)
     request = rf.get("/")
@@ -301,6 +303,22 @@ def test_a_dump_of_the_database_holds_no_full_id_or_mobile(
     groups = dict(job.entries.values_list("group", "id_number"))
     assert groups[ReconcileEntry.Group.MISSING] == people[7][0]
     assert groups[ReconcileEntry.Group.MISMATCHED] == people[1][0]
+
+    # an upload whose row is refused: the problems quote the mistyped ID and phone
+    wrong = person_id(9)[:17] + ("0" if person_id(9)[-1] != "0" else "1")
+    bad_phone = mobile(9) + "7"
+    bad_sheet = workbook(
+        tmp_path / "bad.xlsx",
+        {"Sheet1": [["姓名", "身份证号", "手机号码"], ["错号", wrong, bad_phone]]},
+    )
+    with bad_sheet.open("rb") as handle:
+        upload = SimpleUploadedFile("花名册.xlsx", handle.read())
+    bad_job = import_services.create_job(
+        uploader=officer, union=tree["base"], kind=ImportJob.Kind.MEMBERS, upload=upload
+    )
+    values = set(bad_job.problems.values_list("value", flat=True))
+    assert wrong in values and bad_phone in values  # the page still shows what was typed
+    people[9] = (wrong, bad_phone)
 
     everything = _every_text_in_the_database()
     sources = {"tables": everything, "control point": gzip.decompress(point.data.read()).decode()}
@@ -381,3 +399,27 @@ def test_the_migration_encrypts_existing_rows_and_going_back_decrypts(tree):
     member = Member.objects.get()
     assert (member.id_number, member.mobile) == (person_id(1), mobile(1))
     assert Member.objects.filter(selectors.search_q(person_id(1))).get() == member
+
+
+@pytest.mark.django_db(transaction=True)
+def test_problems_stored_before_encryption_are_encrypted_in_place(tree):
+    from django.db.migrations.executor import MigrationExecutor
+
+    from imports.models import ImportProblem
+
+    job = ImportJob.objects.create(kind=ImportJob.Kind.MEMBERS, union=tree["base"], sha256="0")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("imports", "0005_reconcile_entries_encrypted")])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO imports_importproblem (job_id, sheet, row, "column", code, message,'
+            " value, severity) VALUES (%s, 'Sheet1', 2, '身份证号', 'id_checksum', '校验位错误',"
+            " %s, 'error')",
+            [job.pk, person_id(3)],
+        )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    ((stored,),) = raw_values("imports_importproblem", "value")
+    assert crypto.is_sealed(stored)
+    assert ImportProblem.objects.get().value == person_id(3)
