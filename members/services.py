@@ -467,7 +467,8 @@ def _update_batch(chunk: list[tuple[int, dict]], *, by, source: str, source_ref:
     for member, changes, old_union in changed:
         if "union_id" not in changes:
             continue
-        deltas += tallies.moved((old_union, member.status), (member.union_id, member.status))
+        # update(), not +=: a Counter's += drops the old union's -1
+        deltas.update(tallies.moved((old_union, member.status), (member.union_id, member.status)))
         for kind in (MembershipEvent.Kind.TRANSFER_OUT, MembershipEvent.Kind.TRANSFER_IN):
             events.append(
                 {
