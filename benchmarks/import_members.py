@@ -50,12 +50,13 @@ TARGET_SECONDS = 8  # issue 12: 100,000 rows end to end
 TARGET_MB = 300
 
 
-def rows(count: int, seed: int = 7):
+def rows(count: int, seed: int = 7, start: int = 0):
+    """`count` roster rows; rows of different `start`s (ranges apart) are different people."""
     from members.synthetic import GIVEN, SURNAMES, id_number
 
     rng = random.Random(seed)
     base = datetime.date(1960, 1, 1)
-    for n in range(count):
+    for n in range(start, start + count):
         male = n % 2 == 0
         birth = base + datetime.timedelta(days=n % 15000)
         yield [

@@ -339,6 +339,7 @@ def _noop_progress(stage: str, done: int, total: int) -> None:
 
 
 @transaction.atomic
+@tallies.deferred()  # the tallies are locked last, in one statement (tallies.deferred)
 def apply_roster(roster: Roster, *, by: User | None, source_ref: str = "", progress=None) -> dict:
     """Write a checked roster in one transaction: new members (with their 入会 events and
     history), changed members (history per member, 转出/转入 when the union changes), transfer
@@ -353,9 +354,12 @@ def apply_roster(roster: Roster, *, by: User | None, source_ref: str = "", progr
     )
     progress("write", len(created), total)
     updated = 0
-    for start in range(0, len(roster.updates), BATCH):
+    # Members are locked in primary key order, whatever order the sheet lists them in: two
+    # imports updating the same people wait for each other instead of deadlocking.
+    updates = sorted(roster.updates, key=lambda update: update[0])
+    for start in range(0, len(updates), BATCH):
         updated += _update_batch(
-            roster.updates[start : start + BATCH],
+            updates[start : start + BATCH],
             by=by,
             source=MemberChange.Source.IMPORT,
             source_ref=source_ref,
@@ -416,7 +420,7 @@ def register_members(
 def _update_batch(chunk: list[tuple[int, dict]], *, by, source: str, source_ref: str) -> int:
     """Apply (pk, values) to members, locked; history per changed member. Returns how
     many changed."""
-    members = Member.objects.select_for_update().in_bulk([pk for pk, _values in chunk])
+    members = Member.objects.select_for_update().order_by("pk").in_bulk([pk for pk, _v in chunk])
     now = timezone.now()
     changed: list[tuple[Member, dict, int | None]] = []
     fields: set[str] = {"updated_at"}
@@ -463,7 +467,8 @@ def _update_batch(chunk: list[tuple[int, dict]], *, by, source: str, source_ref:
     for member, changes, old_union in changed:
         if "union_id" not in changes:
             continue
-        deltas += tallies.moved((old_union, member.status), (member.union_id, member.status))
+        # update(), not +=: a Counter's += drops the old union's -1
+        deltas.update(tallies.moved((old_union, member.status), (member.union_id, member.status)))
         for kind in (MembershipEvent.Kind.TRANSFER_OUT, MembershipEvent.Kind.TRANSFER_IN):
             events.append(
                 {

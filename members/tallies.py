@@ -4,6 +4,8 @@
 transaction that changes members); `recount` and `differences` rebuild and check them.
 """
 
+import contextlib
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -13,6 +15,7 @@ from django.db.models import Count
 from members.models import Member, UnionTally
 
 Key = tuple[int, str]  # (union id, status)
+_pending = threading.local()
 
 
 def delta_for(union_id: int, status: str, sign: int = 1) -> Counter:
@@ -32,8 +35,13 @@ def adjust(deltas: Counter) -> None:
     """Add `deltas` {(union id, status): ±n} to the tallies, in one statement.
 
     An upsert adds to the stored row under the row lock, so concurrent imports into the
-    same union add up instead of overwriting each other."""
-    rows = [(union_id, status, n) for (union_id, status), n in deltas.items() if n]
+    same union add up instead of overwriting each other. Rows are locked in key order,
+    so two writers touching the same unions never wait on each other crosswise."""
+    held = getattr(_pending, "deltas", None)
+    if held is not None:
+        held.update(deltas)
+        return
+    rows = sorted((union_id, status, n) for (union_id, status), n in deltas.items() if n)
     if not rows:
         return
     table = connection.ops.quote_name(UnionTally._meta.db_table)
@@ -46,6 +54,23 @@ def adjust(deltas: Counter) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+@contextlib.contextmanager
+def deferred():
+    """Inside the block `adjust` only adds up; the sum is written once, at its end (a bulk
+    writer's last statement). The tally rows are then locked after everything else the
+    writer locks, in one order for every writer: no deadlock between two imports."""
+    if getattr(_pending, "deltas", None) is not None:  # an outer block writes them
+        yield
+        return
+    _pending.deltas = Counter()
+    try:
+        yield
+        deltas = _pending.deltas
+    finally:
+        _pending.deltas = None
+    adjust(deltas)
 
 
 def counted(union_ids=None) -> Counter:

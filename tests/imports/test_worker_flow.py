@@ -18,12 +18,18 @@ import pytest
 from celery import Celery
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from openpyxl import Workbook
 
+from imports import services
 from imports.models import ImportJob
-from members.models import Member
+from members import services as member_services
+from members import tallies
+from members.models import Member, MemberChange
 from members.synthetic import id_number
+from registry import codes
+from unions import services as union_services
 from unions.models import AuditEntry, User
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -81,7 +87,7 @@ class Worker:
         self.process = None
         self.runs = 0
 
-    def start(self, **extra_env):
+    def start(self, concurrency: int = 1, **extra_env):
         self.runs += 1
         env = {
             **os.environ,
@@ -105,7 +111,7 @@ class Worker:
                 "registry",
                 "worker",
                 "--pool=prefork",
-                "--concurrency=1",
+                f"--concurrency={concurrency}",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
@@ -262,3 +268,116 @@ def test_worker_killed_while_writing_leaves_nothing_half_applied(worker, make_jo
     assert AuditEntry.objects.filter(action=AuditEntry.Action.IMPORT_COMMITTED).count() == 1
     assert job.attempts == 2
     assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+
+
+def test_three_uploads_into_three_unions_commit_at_once(worker, tree, make_user, monkeypatch):
+    """Uploads made and confirmed as the pages make them, three committing at the same
+    time on a worker of three processes: each union gets its members once, on the first
+    attempt (a deadlock would abort one: a retry), and the tallies stay equal to the counts.
+    benchmarks/concurrent_imports.py does the same with ten 10,000-row uploads."""
+    rows = 500
+    monkeypatch.setattr(
+        services, "queue", lambda job: transaction.on_commit(lambda: worker.send(job))
+    )
+    jobs = []
+    for n in range(3):
+        union = union_services.create_union(
+            actor=None, parent=tree["county"], name=f"并发第{n + 1}工会", kind=codes.KIND_BASE
+        )
+        officer = make_user(union, User.Role.COLLECTOR)
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("会员信息")
+        sheet.append(["姓名", "证件号码", "手机号码", "性别"])
+        for k in range(n * rows, (n + 1) * rows):
+            sheet.append(["张三", many_ids(k + 1), f"139{k:08d}", "男"])
+        path = worker.tmp / f"roster-{n}.xlsx"
+        book.save(path)
+        upload = SimpleUploadedFile("花名册.xlsx", path.read_bytes())
+        jobs.append(
+            (
+                services.create_job(
+                    uploader=officer, union=union, kind=ImportJob.Kind.MEMBERS, upload=upload
+                ),
+                officer,
+            )
+        )
+    worker.start(concurrency=3)
+    for job, _officer in jobs:
+        job = wait_for(job, {ImportJob.State.PREVIEW, ImportJob.State.FAILED}, worker)
+        assert job.state == ImportJob.State.PREVIEW, job.error_message
+
+    for job, officer in jobs:
+        job.refresh_from_db()
+        assert services.confirm_job(job=job, user=officer)
+    for job, _officer in jobs:
+        job = wait_for(job, {ImportJob.State.DONE, ImportJob.State.FAILED}, worker)
+        assert job.state == ImportJob.State.DONE, (job.error_message, worker.log())
+        assert job.attempts == 1, worker.log()
+        assert Member.objects.filter(union=job.union).count() == rows
+    assert Member.objects.count() == 3 * rows
+    assert tallies.differences() == []
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.IMPORT_COMMITTED).count() == 3
+
+
+def roster_upload(path: Path, numbers, phone_prefix: str) -> SimpleUploadedFile:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("会员信息")
+    sheet.append(["姓名", "证件号码", "手机号码", "性别"])
+    for n in numbers:
+        sheet.append(["张三", many_ids(n), f"{phone_prefix}{n:08d}", "男"])
+    book.save(path)
+    return SimpleUploadedFile("花名册.xlsx", path.read_bytes())
+
+
+def test_two_uploads_updating_the_same_people_in_opposite_orders_do_not_deadlock(
+    worker, tree, make_user, monkeypatch
+):
+    """Two officers' sheets change the same 4,500 members, one sorted the other way round,
+    confirmed together. The writer locks members in batches of 2,000: in sheet order the
+    first batches were disjoint and each then waited for the other's (PostgreSQL aborted
+    one, the worker retried it). Locked by primary key, the second simply waits."""
+    people = range(1, 4501)
+    member_services.register_members(
+        [
+            {
+                "union_id": tree["base"].pk,
+                "name": "张三",
+                "id_type": "01",
+                "id_number": many_ids(n),
+                "gender": "1",
+                "mobile": f"139{n:08d}",
+            }
+            for n in people
+        ],
+        by=None,
+        source=MemberChange.Source.IMPORT,
+    )
+    monkeypatch.setattr(
+        services, "queue", lambda job: transaction.on_commit(lambda: worker.send(job))
+    )
+    officers = [make_user(tree["base"], User.Role.COLLECTOR) for _ in range(2)]
+    sheets = [(people, "137"), (reversed(people), "135")]
+    jobs = [
+        services.create_job(
+            uploader=officer,
+            union=tree["base"],
+            kind=ImportJob.Kind.MEMBERS,
+            upload=roster_upload(worker.tmp / f"roster-{prefix}.xlsx", numbers, prefix),
+        )
+        for officer, (numbers, prefix) in zip(officers, sheets, strict=True)
+    ]
+    worker.start(concurrency=2)
+    for job in jobs:
+        job = wait_for(job, {ImportJob.State.PREVIEW, ImportJob.State.FAILED}, worker)
+        assert job.count("updated") == len(people), job.error_message
+    for job, officer in zip(jobs, officers, strict=True):
+        job.refresh_from_db()
+        assert services.confirm_job(job=job, user=officer)
+    for job in jobs:
+        job = wait_for(job, {ImportJob.State.DONE, ImportJob.State.FAILED}, worker, timeout=180)
+        assert job.state == ImportJob.State.DONE, job.error_message
+        assert job.attempts == 1, worker.log()
+        assert job.count("updated") == len(people)
+    assert "deadlock" not in worker.log()
+    assert Member.objects.count() == len(people)
+    assert tallies.differences() == []

@@ -102,3 +102,31 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_an_import_moving_members_to_another_union_moves_their_tallies(tmp_path, tree, make_user):
+    """A county's roster names each row's union by code: members it moves leave the old
+    union's count as they join the new one's."""
+    county_admin = make_user(tree["county"], User.Role.ADMIN)
+    first = workbook(
+        tmp_path / "a.xlsx",
+        {
+            "花名册": [["姓名", "身份证号", "手机号码"]]
+            + [["王", person_id(n), mobile(n)] for n in (1, 2)]
+        },
+    )
+    commit_members(analyse_members(first, union=tree["base"], root=tree["county"]), by=county_admin)
+    moved = workbook(
+        tmp_path / "b.xlsx",
+        {
+            "花名册": [["姓名", "身份证号", "手机号码", "工会编码"]]
+            + [["王", person_id(n), mobile(n), tree["school"].code] for n in (1, 2)]
+        },
+    )
+    summary = commit_members(
+        analyse_members(moved, union=tree["county"], root=tree["county"]), by=county_admin
+    )
+
+    assert summary.updated == 2
+    assert (active(tree["base"]), active(tree["school"])) == (0, 2)
+    assert tallies.differences() == []
