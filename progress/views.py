@@ -23,7 +23,7 @@ from imports.xlsx_templates import target_template
 from members import export_jobs
 from progress import reports
 from progress.control_points import PointUnusable, compare, covering, request_point
-from progress.counts import subtree_member_counts
+from progress.counts import subtree_member_counts, switched_off
 from progress.export import comparison_workbook
 from progress.forms import ChildTargetsForm
 from progress.models import Campaign, ControlPoint, Target
@@ -56,10 +56,14 @@ def home(request):
     root = user_root(request.user)
     context = {"root": root}
     if root is not None:
-        counts = subtree_member_counts(root)
+        off = switched_off(root)
+        counts = subtree_member_counts(root, children_only=True, off=off)
         context["root_count"] = counts[root.pk]
         context["children"] = [c for c in counts.values() if c.union.parent_id == root.pk]
-        context["union_total"] = len(counts)
+        # the root and every active union below it, from the MPTT range less the
+        # switched-off ones: no union of the subtree is read
+        below = (root.rght - root.lft - 1) // 2
+        context["union_total"] = 1 + below - off.between(root.lft + 1, root.rght)
         context["todo"] = todo_for(request.user)
     return render(request, "home.html", context)
 
