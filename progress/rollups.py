@@ -18,7 +18,7 @@ from django.utils import timezone
 from progress.counts import SwitchedOff, switched_off, with_subtree_tally
 from progress.coverage import Coverage, SubtreeCoverage, subtree_coverage
 from progress.models import Campaign, DailySnapshot, Target
-from unions.models import SubtreeTally, Union
+from unions.models import Union
 
 WEEK = datetime.timedelta(days=7)
 
@@ -170,39 +170,55 @@ def behind_holders(
     root: Union, campaign: Campaign | None, share: float, off: SwitchedOff, limit: int
 ) -> list[tuple[int, int]]:
     """(union id, members) of the `limit` target holders strictly below `root` that are
-    furthest behind the pace, worst first (rate, then shortfall, then id). One query over
-    the target holders and their subtree tallies, sorted and cut in the database."""
+    behind the pace (members < target × share), worst first: by rate, then shortfall,
+    then id. One query.
+
+    Each target carries its union's subtree tally (`Target.collected`, kept by triggers)
+    and the index `target_by_rate` orders a campaign's targets by rate, so the database
+    reads the first rows of the index that lie in `root`'s range, not every target holder.
+    Holders above switched-off unions (`off.uncounted`: few) count fewer members than
+    their tally: they are read apart, corrected, and sorted in with the others."""
     if campaign is None or limit <= 0:
         return []
     q = connection.ops.quote_name
     target, unions = q(Target._meta.db_table), q(Union._meta.db_table)
-    tally = q(SubtreeTally._meta.db_table)
-    params: list = []
-    uncounted = sorted(off.uncounted.items())
-    members = "COALESCE(r.members, 0)"
-    with_clause, join = "", ""
-    if uncounted:  # holders above switched-off unions: their own members do not count
-        with_clause = "WITH c(union_id, n) AS (VALUES {}) ".format(
-            ", ".join(["(%s, %s)"] * len(uncounted))
-        )
-        params += [value for row in uncounted for value in row]
-        join = " LEFT JOIN c ON c.union_id = t.union_id"
-        members = "(COALESCE(r.members, 0) - COALESCE(c.n, 0))"
+    rate = "CAST(t.collected AS DOUBLE PRECISION) / CAST(t.members AS DOUBLE PRECISION)"
+    where = (
+        "t.campaign_id = %s AND t.members > 0 AND u.is_active"
+        " AND u.tree_id = %s AND u.lft > %s AND u.lft < %s"
+    )
+    base = [campaign.pk, root.tree_id, root.lft, root.rght]
+    held_back = sorted(off.uncounted.items())
+    marks = ", ".join(["%s"] * len(held_back))
     # Table names are the models' own; every value is a parameter.
     sql = (
-        f"{with_clause}SELECT t.union_id, {members} FROM {target} t"  # noqa: S608
-        f" JOIN {unions} u ON u.id = t.union_id"
-        f" LEFT JOIN {tally} r ON r.union_id = t.union_id{join}"
-        " WHERE t.campaign_id = %s AND u.is_active AND u.tree_id = %s"
-        " AND u.lft > %s AND u.lft < %s AND t.members > 0"
-        f" AND {members} < t.members * %s"
-        f" ORDER BY CAST({members} AS DOUBLE PRECISION) / t.members,"
-        f" {members} - t.members, t.union_id LIMIT %s"
+        f"SELECT * FROM (SELECT t.union_id, t.collected, t.members FROM {target} t"  # noqa: S608
+        f" JOIN {unions} u ON u.id = t.union_id WHERE {where}"
+        # a bound on the indexed rate (a hair wider than the exact test that follows), so
+        # that the index scan ends where the holders stop being behind
+        f" AND {rate} <= CAST(%s AS DOUBLE PRECISION)"
+        " AND t.collected < t.members * CAST(%s AS DOUBLE PRECISION)"
+        + (f" AND t.union_id NOT IN ({marks})" if held_back else "")
+        + f" ORDER BY {rate}, t.collected - t.members, t.union_id LIMIT %s) first_rows"
     )
-    params += [campaign.pk, root.tree_id, root.lft, root.rght, share, limit]
+    params = [*base, share + 1e-9, share, *(pk for pk, _n in held_back), limit]
+    if held_back:
+        values = ", ".join(["(%s, %s)"] * len(held_back))
+        sql = (
+            f"WITH c(union_id, n) AS (VALUES {values}) {sql} UNION ALL"  # noqa: S608
+            f" SELECT t.union_id, t.collected - c.n, t.members FROM {target} t"
+            f" JOIN {unions} u ON u.id = t.union_id JOIN c ON c.union_id = t.union_id"
+            f" WHERE {where}"
+        )
+        params = [*(value for row in held_back for value in row), *params, *base]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    collected = {pk: members for pk, members, _goal in rows}
+    behind = sorted(
+        (members / goal, members - goal, pk) for pk, members, goal in rows if members < goal * share
+    )
+    return [(pk, collected[pk]) for *_order, pk in behind[:limit]]
 
 
 def union_progress(

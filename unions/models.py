@@ -99,6 +99,12 @@ class Union(MPTTModel):
                 condition=Q(is_active=False),
                 name="union_switched_off",
             ),
+            # terms due (unions.terms.terms_due): few, found without reading the subtree
+            models.Index(
+                fields=["term_ends_on"],
+                condition=Q(is_active=True, term_ends_on__isnull=False),
+                name="union_term_ends",
+            ),
         ]
 
     def __str__(self) -> str:
