@@ -194,6 +194,11 @@ def switched_off(root: Union) -> SwitchedOff:
     )
 
 
+def own_tally_of(union):
+    """The tally row of members on the roll registered in `union` itself (an OuterRef)."""
+    return UnionTally.objects.filter(union=union, status=Member.Status.ACTIVE)
+
+
 def with_subtree_tally(queryset):
     """Unions annotated with `rolled` (their subtree tally) and `rolled_changes` (its
     change counter); a union without a tally row has 0 of both."""
@@ -222,9 +227,8 @@ def subtree_member_counts(
         unions = Union.objects.filter(subtree_q(root))
     if not include_switched_off:
         unions = unions.filter(COUNTED_UNIONS | Q(pk=root.pk))
-    own = UnionTally.objects.filter(union=OuterRef("pk"), status=Member.Status.ACTIVE)
     unions = with_subtree_tally(unions).annotate(
-        own_tally=Coalesce(Subquery(own.values("count")[:1]), 0)
+        own_tally=Coalesce(Subquery(own_tally_of(OuterRef("pk")).values("count")[:1]), 0)
     )
     return {
         u.pk: UnionCount(

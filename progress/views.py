@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -26,7 +27,13 @@ from imports.xlsx_templates import target_template
 from members import export_jobs
 from progress import reports
 from progress.control_points import PointUnusable, compare, covering, request_point
-from progress.counts import subtree_member_counts, switched_off
+from progress.counts import (
+    UnionCount,
+    own_tally_of,
+    subtree_member_counts,
+    switched_off,
+    with_subtree_tally,
+)
 from progress.export import comparison_workbook
 from progress.forms import ChildTargetsForm
 from progress.models import Campaign, ControlPoint, Target
@@ -41,11 +48,12 @@ from unions.access import (
     admin_required,
     can_manage_accounts,
     get_in_scope,
+    subtree_q,
     unions_for,
     user_root,
 )
 from unions.forms import UnionJumpForm
-from unions.models import AuditEntry
+from unions.models import AuditEntry, Union
 from unions.terms import terms_due
 
 UNBUILT_SHOWN = 50  # 未建会单位 on the page; the report lists them all
@@ -74,25 +82,38 @@ def home(request):
 @admin_required
 def union_tree(request):
     """工会组织 (`unions:union_tree`): the administrator's subtree, switched-off unions
-    included so they can be managed, with member counts from the one counter."""
+    included so they can be managed, with member counts from the one counter. Paged in
+    the database: each page reads its own unions' subtree tallies."""
     root = user_root(request.user)
-    counts = subtree_member_counts(root, include_switched_off=True)
+    off = switched_off(root)
+    unions = with_subtree_tally(Union.objects.filter(subtree_q(root))).annotate(
+        own_tally=Coalesce(Subquery(own_tally_of(OuterRef("pk")).values("count")[:1]), 0)
+    )
+    page, pager = paginate(request, unions.order_by("lft"), unit=_("个工会组织"), default=100)
+    listed = list(page.object_list)
     accounts = dict(
         accounts_for(request.user)
-        .filter(is_active=True)
+        .filter(is_active=True, union__in=listed)
         .values_list("union_id")
         .annotate(n=Count("id"))
         .values_list("union_id", "n")
     )
     rows = [
-        {"count": c, "depth": c.union.level - root.level, "accounts": accounts.get(pk, 0)}
-        for pk, c in counts.items()
+        {
+            "count": UnionCount(
+                union=u,
+                own=u.own_tally if u.is_active else 0,
+                total=off.members(u, u.rolled),
+            ),
+            "depth": u.level - root.level,
+            "accounts": accounts.get(u.pk, 0),
+        }
+        for u in listed
     ]
-    page, pager = paginate(request, rows, unit=_("个工会组织"), default=100)
     return render(
         request,
         "unions/union_tree.html",
-        {"root": root, "rows": page.object_list, "total": len(rows), "pager": pager},
+        {"root": root, "rows": rows, "total": page.paginator.count, "pager": pager},
     )
 
 
