@@ -9,8 +9,8 @@ base unions spread unevenly over the towns; members are spread unevenly (Pareto)
 base unions, 95 % 在册, with valid 18-digit IDs (region, birth date, sequence, MOD 11-2), unique
 mobiles, realistic names and three extra columns. Unions and members go in with COPY, streamed
 in chunks (memory stays flat at 10 M); the per-union tallies (`members.UnionTally`) are filled
-at the end with one grouped INSERT … SELECT, as `members.tallies.recount` would, and proved by
-`members.tallies.differences`. A current campaign puts a target on every union; accounts
+at the end with one grouped INSERT … SELECT, as `members.tallies.recount` would, the subtree
+tallies (`unions.SubtreeTally`) from them, and both proved by `members.tallies`. A current campaign puts a target on every union; accounts
 `bench_admin`, `bench_viewer` (root) and `bench_county` (first county, 管理员) are created, and
 50 officers for the load test (`bench_officer_00`…: county 查看 and town 采集员 accounts, the
 pledge signed).
@@ -359,7 +359,7 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
     from django.db import connection
 
     from members.models import Member, UnionTally
-    from members.tallies import differences
+    from members.tallies import differences, rebuild_subtrees, subtree_differences
     from progress.models import Campaign, Target
     from unions.models import Union, User
 
@@ -463,6 +463,9 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
         )
         times["tallies (grouped insert)"] = time.perf_counter() - t
         say(f"  tallies: {times['tallies (grouped insert)']:.1f} s")
+        t = time.perf_counter()
+        rebuild_subtrees()
+        times["subtree tallies (one insert)"] = time.perf_counter() - t
     today = datetime.date.today()
     campaign = Campaign.objects.create(
         name="基准采集行动",
@@ -496,6 +499,8 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
     wrong = differences()
     times["tallies proved (recount)"] = time.perf_counter() - t
     assert not wrong, f"tallies differ from the member table: {wrong[:5]}"
+    wrong = subtree_differences()
+    assert not wrong, f"subtree tallies differ from the member table: {wrong[:5]}"
     times["total"] = time.perf_counter() - started
     say(f"built {unions:,} unions and {members:,} members in {times['total']:.0f} s")
     return times

@@ -6,6 +6,7 @@ transaction that changes members); `recount` and `differences` rebuild and check
 
 import contextlib
 import threading
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from members.models import Member, UnionTally
+from unions import rollups
+from unions.models import SubtreeTally, Union
 
 Key = tuple[int, str]  # (union id, status)
 _pending = threading.local()
@@ -32,15 +35,25 @@ def moved(old: Key, new: Key) -> Counter:
 
 
 def adjust(deltas: Counter) -> None:
-    """Add `deltas` {(union id, status): ±n} to the tallies, in one statement.
+    """Add `deltas` {(union id, status): ±n} to the tallies, in one statement, and the
+    changes of members on the roll to the subtree tallies of each union and its ancestors
+    (`unions.rollups.add`, one statement; first, so that concurrent writers queue on the
+    tree's rows before they lock any tally row).
 
     An upsert adds to the stored row under the row lock, so concurrent imports into the
     same union add up instead of overwriting each other. Rows are locked in key order,
-    so two writers touching the same unions never wait on each other crosswise."""
+    so two writers touching the same unions never wait on each other crosswise. Inside
+    `deferred()` the deltas are summed and written once, at its end."""
     held = getattr(_pending, "deltas", None)
     if held is not None:
         held.update(deltas)
         return
+    on_roll = {}
+    for (union_id, status), n in deltas.items():
+        if status == Member.Status.ACTIVE:
+            on_roll[union_id] = on_roll.get(union_id, 0) + n
+    if any(on_roll.values()):
+        rollups.add(on_roll)
     rows = sorted((union_id, status, n) for (union_id, status), n in deltas.items() if n)
     if not rows:
         return
@@ -113,7 +126,8 @@ def differences(union_ids=None) -> list[Difference]:
 
 @transaction.atomic
 def recount(union_ids=None) -> int:
-    """Rebuild the tallies (of `union_ids`, default all) from the member table.
+    """Rebuild the tallies (of `union_ids`, default all) from the member table, then the
+    subtree tallies from them.
 
     Locks the tally table against the writer for the rebuild; returns rows written."""
     if connection.vendor == "postgresql":
@@ -131,6 +145,7 @@ def recount(union_ids=None) -> int:
         [UnionTally(union_id=u, status=s, count=n) for (u, s), n in truth.items()],
         batch_size=5000,
     )
+    rebuild_subtrees()
     return len(truth)
 
 
@@ -141,3 +156,85 @@ def active_by_union() -> dict[int, int]:
             "union_id", "count"
         )
     )
+
+
+# ---- subtree tallies (`unions.SubtreeTally`): proved and rebuilt from the member table ----
+
+
+def counted_subtrees(truth: Counter | None = None) -> Counter:
+    """The true subtree figures {union id: members on the roll registered in its subtree},
+    from the per-union counts (`counted()` unless given): prefix sums in tree order."""
+    truth = counted() if truth is None else truth
+    own = Counter()
+    for (union_id, status), n in truth.items():
+        if status == Member.Status.ACTIVE:
+            own[union_id] += n
+    unions = sorted(Union.objects.values_list("tree_id", "lft", "rght", "id"))
+    keys = [(tree_id, lft) for tree_id, lft, _rght, _pk in unions]
+    prefix = [0]
+    for *_position, pk in unions:
+        prefix.append(prefix[-1] + own.get(pk, 0))
+    result = Counter()
+    for i, (tree_id, _lft, rght, pk) in enumerate(unions):
+        end = bisect_right(keys, (tree_id, rght))
+        if prefix[end] - prefix[i]:
+            result[pk] = prefix[end] - prefix[i]
+    return result
+
+
+def stored_subtrees() -> Counter:
+    return Counter(dict(SubtreeTally.objects.exclude(members=0).values_list("union_id", "members")))
+
+
+@dataclass(frozen=True)
+class SubtreeDifference:
+    union_id: int
+    stored: int
+    counted: int
+
+
+def subtree_differences(truth: Counter | None = None) -> list[SubtreeDifference]:
+    """Every union whose subtree tally is not the members on the roll of its subtree."""
+    expected, kept = counted_subtrees(truth), stored_subtrees()
+    return [
+        SubtreeDifference(pk, kept.get(pk, 0), expected.get(pk, 0))
+        for pk in sorted(set(expected) | set(kept))
+        if kept.get(pk, 0) != expected.get(pk, 0)
+    ]
+
+
+# Each per-union tally of members on the roll, added to its union and every ancestor
+# (walked up by parent). Also the data migration's statement (members/migrations).
+REBUILD_SUBTREES_SQL = (
+    "WITH RECURSIVE up(id, parent_id, n) AS ("
+    "SELECT u.id, u.parent_id, t.count FROM {tally} t JOIN {unions} u ON u.id = t.union_id"
+    " WHERE t.status = %s AND t.count <> 0"
+    " UNION ALL SELECT p.id, p.parent_id, up.n FROM up JOIN {unions} p ON p.id = up.parent_id)"
+    " INSERT INTO {subtree} (union_id, members, changes)"
+    " SELECT id, SUM(n), 1 FROM up WHERE 1 = 1 GROUP BY id ORDER BY id"
+    " ON CONFLICT (union_id) DO UPDATE SET members = excluded.members,"
+    " changes = {subtree}.changes + 1"
+)
+
+
+@transaction.atomic
+def rebuild_subtrees() -> int:
+    """Rebuild every subtree tally from the per-union tallies (rebuilt first when they are
+    wrong). Rows are zeroed, not deleted, so each row's change counter only grows (caches
+    keyed by it never see an old value again). Returns the rows holding members."""
+    q = connection.ops.quote_name
+    subtree = q(SubtreeTally._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {subtree} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(
+            f"UPDATE {subtree} SET members = 0, changes = changes + 1"  # noqa: S608
+            " WHERE members <> 0"
+        )
+        cursor.execute(
+            REBUILD_SUBTREES_SQL.format(
+                tally=q(UnionTally._meta.db_table), unions=q(Union._meta.db_table), subtree=subtree
+            ),
+            [Member.Status.ACTIVE],
+        )
+    return SubtreeTally.objects.exclude(members=0).count()

@@ -6,10 +6,14 @@ transferred to an active union; the switched-off union itself shows as no line o
 but the active unions below it still roll up into its nearest ancestors (they lie inside
 those ancestors' MPTT ranges).
 
-A fixed number of queries whatever the tree size: `union_tallies` gives one row per
-union with members, and every total — a node's, each child's, each laggard's, each
-snapshot's — is then a range sum over those rows (prefix sums keyed by the unions'
-(tree_id, lft), summed over [lft, rght]), computed in memory.
+Pages read the subtree tallies the writers keep (`unions.SubtreeTally`: members on the
+roll registered anywhere in a union's subtree) for the unions they show, and subtract the
+own members of the switched-off unions inside each one's range (`switched_off`: one query
+over those few unions and their ancestors). Nothing here reads every union of a subtree.
+
+`union_tallies` / `SubtreeCounts` — one row per union with members, summed over any
+range in memory — remain for what needs every union anyway (the daily snapshots, the
+coverage figures when they are recomputed) and for counting as of a past moment.
 """
 
 import datetime
@@ -18,7 +22,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from members.models import Member, UnionTally
@@ -144,17 +149,92 @@ class UnionCount:
     total: int  # its whole subtree
 
 
+@dataclass
+class SwitchedOff:
+    """The switched-off unions of a subtree: their positions, and for each of them and each
+    of their ancestors in the subtree the members on the roll registered in switched-off
+    unions of its range (itself included), which its subtree tally must not count."""
+
+    positions: list[int]  # sorted lft
+    uncounted: dict[int, int]  # union id -> members to subtract
+
+    def between(self, lo: int, hi: int) -> int:
+        """How many switched-off unions have lft in [lo, hi]."""
+        return bisect_right(self.positions, hi) - bisect_left(self.positions, lo)
+
+    def members(self, union: Union, rolled: int) -> int:
+        """`union`'s members by the rule, from its subtree tally `rolled`."""
+        return rolled - self.uncounted.get(union.pk, 0)
+
+
+def switched_off(root: Union) -> SwitchedOff:
+    """The switched-off unions in `root`'s subtree and their ancestors up to `root`, with
+    their own members on the roll. One query, over those unions only (a partial index
+    finds the switched-off ones; parents are primary-key look-ups)."""
+    q = connection.ops.quote_name
+    unions, tally = q(Union._meta.db_table), q(UnionTally._meta.db_table)
+    # Table names are the models' own; every value is a parameter.
+    sql = (
+        "WITH RECURSIVE up(id, parent_id, n, off) AS ("  # noqa: S608
+        f"SELECT u.id, u.parent_id, COALESCE(t.count, 0), 1 FROM {unions} u"
+        f" LEFT JOIN {tally} t ON t.union_id = u.id AND t.status = %s"
+        " WHERE u.tree_id = %s AND u.lft BETWEEN %s AND %s AND NOT u.is_active"
+        f" UNION ALL SELECT p.id, p.parent_id, up.n, 0 FROM up JOIN {unions} p"
+        " ON p.id = up.parent_id WHERE p.lft >= %s)"
+        f" SELECT up.id, u.lft, SUM(up.n), MAX(up.off) FROM up JOIN {unions} u ON u.id = up.id"
+        " GROUP BY up.id, u.lft"
+    )
+    params = [Member.Status.ACTIVE, root.tree_id, root.lft, root.rght, root.lft]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return SwitchedOff(
+        positions=sorted(lft for _pk, lft, _n, off in rows if off),
+        uncounted={pk: n for pk, _lft, n, _off in rows if n},
+    )
+
+
+def own_tally_of(union):
+    """The tally row of members on the roll registered in `union` itself (an OuterRef)."""
+    return UnionTally.objects.filter(union=union, status=Member.Status.ACTIVE)
+
+
+def with_subtree_tally(queryset):
+    """Unions annotated with `rolled` (their subtree tally) and `rolled_changes` (its
+    change counter); a union without a tally row has 0 of both."""
+    return queryset.annotate(
+        rolled=Coalesce(F("subtree_tally__members"), 0),
+        rolled_changes=Coalesce(F("subtree_tally__changes"), 0),
+    )
+
+
 def subtree_member_counts(
-    root: Union, *, include_switched_off: bool = False
+    root: Union,
+    *,
+    include_switched_off: bool = False,
+    children_only: bool = False,
+    off: SwitchedOff | None = None,
 ) -> dict[int, UnionCount]:
-    """{union id: UnionCount} for `root` and every active union below it, in tree order;
-    `include_switched_off` lists switched-off unions too (the union tree page, where
-    administrators manage them), with the counts the rule gives them. Two queries."""
-    counts = SubtreeCounts(root)
-    unions = Union.objects.filter(subtree_q(root))
+    """{union id: UnionCount} for `root` and every active union below it (`children_only`:
+    its direct children), in tree order; `include_switched_off` lists switched-off unions
+    too (the union tree page, where administrators manage them), with the counts the rule
+    gives them. Two queries (one when given `off`, `switched_off(root)`), reading one
+    subtree tally per union listed."""
+    off = switched_off(root) if off is None else off
+    if children_only:
+        unions = Union.objects.filter(Q(pk=root.pk) | Q(parent_id=root.pk))
+    else:
+        unions = Union.objects.filter(subtree_q(root))
     if not include_switched_off:
         unions = unions.filter(COUNTED_UNIONS | Q(pk=root.pk))
+    unions = with_subtree_tally(unions).annotate(
+        own_tally=Coalesce(Subquery(own_tally_of(OuterRef("pk")).values("count")[:1]), 0)
+    )
     return {
-        u.pk: UnionCount(union=u, own=counts.own(u), total=counts.members(u))
+        u.pk: UnionCount(
+            union=u,
+            own=u.own_tally if u.is_active else 0,
+            total=off.members(u, u.rolled),
+        )
         for u in unions.order_by("lft")
     }

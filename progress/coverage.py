@@ -201,14 +201,14 @@ def build_unit_side(root: Union) -> UnitSide:
 
 def units_version(root: Union) -> tuple:
     """Changes whenever a union or unit is saved (created, edited, moved, switched off) or a
-    union–unit link is added or removed. One query, served by indexes."""
+    union–unit link is added or removed (which marks its union as saved:
+    `unions.signals`). One query, three index look-ups."""
     q = connection.ops.quote_name
     # Table names are the models' own.
     sql = (
         f"SELECT (SELECT MAX(updated_at) FROM {q(Union._meta.db_table)}),"  # noqa: S608
         f" (SELECT MAX(updated_at) FROM {q(Unit._meta.db_table)}),"
-        f" (SELECT MAX(id) FROM {q(Union.units.through._meta.db_table)}),"
-        f" (SELECT COUNT(*) FROM {q(Union.units.through._meta.db_table)})"
+        f" (SELECT MAX(id) FROM {q(Union.units.through._meta.db_table)})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -219,11 +219,11 @@ _KEPT: OrderedDict = OrderedDict()  # (database alias, root pk) -> (version, Uni
 KEEP = 32
 
 
-def unit_side(root: Union) -> UnitSide:
-    """`build_unit_side(root)`, kept in this process while `units_version` says nothing
-    changed: the members are counted afresh on every call, the units only when they change."""
+def unit_side(root: Union, version: tuple | None = None) -> UnitSide:
+    """`build_unit_side(root)`, kept in this process while `units_version` (read unless
+    given) says nothing changed."""
     key = (connection.alias, root.pk)
-    version = units_version(root)
+    version = units_version(root) if version is None else version
     kept = _KEPT.get(key)
     if kept is not None and kept[0] == version:
         _KEPT.move_to_end(key)
@@ -238,12 +238,12 @@ def unit_side(root: Union) -> UnitSide:
 
 class SubtreeCoverage:
     """Coverage of any union in `root`'s subtree (`for_union`), from the members counted by
-    `counts` (the one subtree counter, shared with the progress page) and the subtree's
-    units (`unit_side`: two queries, one while nothing changed)."""
+    `counts` (the one subtree counter) and the subtree's units (`unit_side`: two queries,
+    one while nothing changed)."""
 
-    def __init__(self, root: Union, counts: SubtreeCounts):
+    def __init__(self, root: Union, counts: SubtreeCounts, *, side: UnitSide | None = None):
         self.root, self.counts = root, counts
-        self.side = side = unit_side(root)
+        self.side = side = unit_side(root) if side is None else side
         tree = root.tree_id
         # C-level loops: this runs on every progress page, over every group of the subtree
         members = list(map(counts.own_by_position().get, side.keys, repeat(0)))
@@ -314,3 +314,28 @@ class SubtreeCoverage:
 def unbuilt_units(root: Union, *, limit: int | None = None) -> list[UnbuiltUnit]:
     """未建会单位 of `root`'s subtree (see `SubtreeCoverage.unbuilt_units`)."""
     return SubtreeCoverage(root, SubtreeCounts(root)).unbuilt_units(root, limit=limit)
+
+
+_COVERAGE: OrderedDict = OrderedDict()  # (database alias, root pk) -> (version, coverage)
+
+
+def subtree_coverage(root: Union, *, version: tuple) -> SubtreeCoverage:
+    """`SubtreeCoverage(root, …)`, kept in this process while neither the units
+    (`units_version`, one query) nor the members of the subtree changed. `version` is the
+    caller's word for the latter: the change counter of `root`'s subtree tally (every
+    member write below `root` bumps it) and the positions of the switched-off unions.
+
+    Recomputing reads every union with members of the subtree (`SubtreeCounts`) and, when
+    the units changed, every union–unit link: once per change, not once per page."""
+    key = (connection.alias, root.pk)
+    units = units_version(root)
+    kept = _COVERAGE.get(key)
+    if kept is not None and kept[0] == (units, version):
+        _COVERAGE.move_to_end(key)
+        return kept[1]
+    coverage = SubtreeCoverage(root, SubtreeCounts(root), side=unit_side(root, units))
+    _COVERAGE[key] = ((units, version), coverage)
+    _COVERAGE.move_to_end(key)
+    while len(_COVERAGE) > KEEP:
+        _COVERAGE.popitem(last=False)
+    return coverage

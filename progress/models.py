@@ -4,7 +4,8 @@ The tables keep the names they had when these models lived in the unions app.
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +59,11 @@ class Target(models.Model):
         related_name="+",
     )
     updated_at = models.DateTimeField(_("下达时间"), auto_now=True)
+    # The union's subtree tally (`unions.SubtreeTally.members`), mirrored here by database
+    # triggers (migration progress/0004) so that one index orders a campaign's targets by
+    # rate: the laggards are its first rows (`progress.rollups.behind_holders`). The app
+    # never sets it; any value it writes is replaced by the trigger.
+    collected = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         db_table = "unions_target"
@@ -65,6 +71,16 @@ class Target(models.Model):
         verbose_name_plural = _("目标任务数")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "union"], name="one_target_per_union"),
+        ]
+        indexes = [
+            models.Index(
+                F("campaign"),
+                Cast("collected", models.FloatField()) / Cast("members", models.FloatField()),
+                F("collected") - F("members"),
+                F("union"),
+                condition=Q(members__gt=0),
+                name="target_by_rate",
+            ),
         ]
 
     def __str__(self) -> str:

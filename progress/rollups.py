@@ -1,23 +1,23 @@
 """Collection progress of a union against its campaign targets.
 
-A fixed number of queries whatever the tree size: the members are counted by the one
-subtree counter (`progress.counts`), and every total — the node's, each child's, each
-laggard's — is a range sum over its per-union rows, computed in memory. Switched-off
-unions are neither children nor laggards (docs/progress.md).
+A fixed number of queries whatever the tree size, none reading every union of the
+subtree: the members are counted by the one subtree counter (`progress.counts`: the
+subtree tallies of the node, its children and the laggards, less the members of
+switched-off unions in their ranges); the laggards are sorted and cut in the database.
+Switched-off unions are neither children nor laggards (docs/progress.md).
 """
 
 import datetime
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import connection
+from django.db.models import IntegerField, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
-from progress.counts import SubtreeCounts, counted_unions
-from progress.coverage import Coverage, SubtreeCoverage
+from progress.counts import SwitchedOff, switched_off, with_subtree_tally
+from progress.coverage import Coverage, SubtreeCoverage, subtree_coverage
 from progress.models import Campaign, DailySnapshot, Target
-from unions.access import subtree_q
 from unions.models import Union
 
 WEEK = datetime.timedelta(days=7)
@@ -151,21 +151,89 @@ class Progress:
         }
 
 
-def target_holders(
-    root: Union, campaign: Campaign | None
-) -> list[tuple[int, int, int, int, int | None]]:
-    """(union id, lft, rght, member target, organisations target) of every target holder."""
+def _with_targets(unions, campaign: Campaign | None):
+    """Unions annotated with their `target_members` and `target_organisations` in
+    `campaign` (None without a target)."""
     if campaign is None:
-        return []
-    rows = (
-        Target.objects.filter(subtree_q(root, "union"), campaign=campaign, union__is_active=True)
-        .order_by()
-        .values_list("union_id", "union__lft", "union__rght", "members", "organisations")
+        return unions.annotate(
+            target_members=Value(None, IntegerField()),
+            target_organisations=Value(None, IntegerField()),
+        )
+    targets = Target.objects.filter(campaign=campaign, union=OuterRef("pk"))
+    return unions.annotate(
+        target_members=Subquery(targets.values("members")[:1]),
+        target_organisations=Subquery(targets.values("organisations")[:1]),
     )
-    sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:  # plain tuples: there may be thousands
+
+
+# From this many unions in a subtree, the laggards are read in rate order from the index of
+# all the campaign's targets (stopping at the first ones inside the subtree); below it, the
+# subtree's own holders are read by position and sorted. Reading k laggards in order walks
+# about k × (holders in the tree / holders in the subtree) index entries, reading by position
+# about the subtree's holders: at 100,000 holders and k = 10 they cost the same near 1,000.
+INDEX_WALK_FROM = 2000
+
+
+def behind_holders(
+    root: Union, campaign: Campaign | None, share: float, off: SwitchedOff, limit: int
+) -> list[tuple[int, int]]:
+    """(union id, members) of the `limit` target holders strictly below `root` that are
+    behind the pace (members < target × share), worst first: by rate, then shortfall,
+    then id. One query.
+
+    Each target carries its union's subtree tally (`Target.collected`, kept by triggers)
+    and the index `target_by_rate` orders a campaign's targets by rate, so the database
+    reads the first rows of the index that lie in `root`'s range, not every target holder.
+    Holders above switched-off unions (`off.uncounted`: few) count fewer members than
+    their tally: they are read apart, corrected, and sorted in with the others."""
+    if campaign is None or limit <= 0:
+        return []
+    q = connection.ops.quote_name
+    target, unions = q(Target._meta.db_table), q(Union._meta.db_table)
+    rate = "CAST(t.collected AS DOUBLE PRECISION) / CAST(t.members AS DOUBLE PRECISION)"
+    where = (
+        "t.campaign_id = %s AND t.members > 0 AND u.is_active"
+        " AND u.tree_id = %s AND u.lft > %s AND u.lft < %s"
+    )
+    base = [campaign.pk, root.tree_id, root.lft, root.rght]
+    held_back = sorted(off.uncounted.items())
+    marks = ", ".join(["%s"] * len(held_back))
+    # Table names are the models' own; every value is a parameter.
+    if (root.rght - root.lft) // 2 >= INDEX_WALK_FROM:
+        # a bound on the indexed rate (a hair wider than the exact test that follows), so
+        # that the index scan ends where the holders stop being behind
+        bound, bound_params, order = (
+            f" AND {rate} <= CAST(%s AS DOUBLE PRECISION)",
+            [share + 1e-9],
+            rate,
+        )
+    else:  # a small subtree: its few holders are read by position and sorted
+        bound, bound_params, order = "", [], f"{rate} + 0"
+    sql = (
+        f"SELECT * FROM (SELECT t.union_id, t.collected, t.members FROM {target} t"  # noqa: S608
+        f" JOIN {unions} u ON u.id = t.union_id WHERE {where}{bound}"
+        " AND t.collected < t.members * CAST(%s AS DOUBLE PRECISION)"
+        + (f" AND t.union_id NOT IN ({marks})" if held_back else "")
+        + f" ORDER BY {order}, t.collected - t.members, t.union_id LIMIT %s) first_rows"
+    )
+    params = [*base, *bound_params, share, *(pk for pk, _n in held_back), limit]
+    if held_back:
+        values = ", ".join(["(%s, %s)"] * len(held_back))
+        sql = (
+            f"WITH c(union_id, n) AS (VALUES {values}) {sql} UNION ALL"  # noqa: S608
+            f" SELECT t.union_id, t.collected - c.n, t.members FROM {target} t"
+            f" JOIN {unions} u ON u.id = t.union_id JOIN c ON c.union_id = t.union_id"
+            f" WHERE {where}"
+        )
+        params = [*(value for row in held_back for value in row), *params, *base]
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    collected = {pk: members for pk, members, _goal in rows}
+    behind = sorted(
+        (members / goal, members - goal, pk) for pk, members, goal in rows if members < goal * share
+    )
+    return [(pk, collected[pk]) for *_order, pk in behind[:limit]]
 
 
 def union_progress(
@@ -177,68 +245,65 @@ def union_progress(
 ) -> Progress:
     """Progress of `union` and its direct children in `campaign` (default: the current one).
 
-    Seven queries (eight when the current campaign is looked up), whatever the tree size:
-    the subtree's targets, the member tallies, the switched-off unions, the units
-    (coverage), the children, last week's snapshots of the node and the children, the
-    laggards' names.
+    A fixed number of queries, each reading the node, its children, the target holders or
+    the switched-off unions, never every union of the subtree: the switched-off unions
+    (with the members they hold back), the node and its children with their subtree
+    tallies, their targets, last week's snapshots, the laggards (sorted and cut in the
+    database) and their unions, the coverage's version (`progress.coverage`; two more
+    queries when it changed); eight, nine when the current campaign is looked up.
     """
     today = today or timezone.localdate()
     if campaign is None:
         campaign = current_campaign()
     share = pace(campaign, today) if campaign else 0.0
-    holders = target_holders(union, campaign)
-    counts = SubtreeCounts(union)
-    switched_off = switched_off_positions(union)
-    coverage = SubtreeCoverage(union, counts)
-    targets = {pk: (members, orgs) for pk, _lft, _rght, members, orgs in holders}
-    children = list(counted_unions(union.get_children()).order_by("lft"))
+    off = switched_off(union)
+    rows = _with_targets(
+        with_subtree_tally(
+            Union.objects.filter(Q(pk=union.pk) | Q(parent_id=union.pk, is_active=True))
+        ),
+        campaign,
+    ).order_by("lft")
+    children, rolled, targets = [], {}, {}
+    for u in rows:
+        rolled[u.pk] = (u.rolled, u.rolled_changes)
+        targets[u.pk] = (u.target_members, u.target_organisations)
+        if u.pk != union.pk:
+            children.append(u)
+    node_rolled, node_changes = rolled.get(union.pk, (0, 0))
     week_ago = snapshot_members([union, *children], on=today - WEEK)
+    coverage = subtree_coverage(union, version=(node_changes, tuple(off.positions)))
 
-    def line(u: Union) -> Line:
+    def line(u: Union, rolled_members: int) -> Line:
         return Line(
             union=u,
-            members=counts.members(u),
+            members=off.members(u, rolled_members),
             week_ago=week_ago.get(u.pk),
             target=targets.get(u.pk, (None, None))[0],
             organisations_target=targets.get(u.pk, (None, None))[1],
             required_share=share,
-            switched_off_below=_between(switched_off, u.lft + 1, u.rght),
+            switched_off_below=off.between(u.lft + 1, u.rght),
             coverage=coverage.for_union(u),
         )
 
     progress = Progress(
-        node=line(union),
+        node=line(union, node_rolled),
         campaign=campaign,
         today=today,
-        children=[line(c) for c in children],
+        children=[line(c, rolled[c.pk][0]) for c in children],
         coverage=coverage,
     )
 
-    # Laggards anywhere below: every target holder whose subtree is behind the pace.
-    behind = []
-    for pk, lft, rght, target, _orgs in holders:
-        if target and pk != union.pk:
-            members = counts.members_in(union.tree_id, lft, rght)
-            if members < target * share:
-                behind.append((members / target, members - target, pk))
-    worst = [pk for *_order, pk in sorted(behind)[:laggard_limit]]
+    # Laggards anywhere below: the target holders furthest behind the pace.
+    worst = behind_holders(union, campaign, share, off, laggard_limit)
     if worst:
-        by_pk = Union.objects.in_bulk(worst)
-        progress.laggards = [line(by_pk[pk]) for pk in worst]
+        lagging = _with_targets(
+            with_subtree_tally(Union.objects.filter(pk__in=[pk for pk, _m in worst])), campaign
+        )
+        by_pk = {u.pk: u for u in lagging}
+        for u in by_pk.values():
+            targets[u.pk] = (u.target_members, u.target_organisations)
+        progress.laggards = [line(by_pk[pk], by_pk[pk].rolled) for pk, _members in worst]
     return progress
-
-
-def switched_off_positions(root: Union) -> list[int]:
-    """The sorted lft of every switched-off union in `root`'s subtree. One query."""
-    return list(
-        Union.objects.filter(subtree_q(root), is_active=False)
-        .order_by("lft")
-        .values_list("lft", flat=True)
-    )
-
-
-def _between(positions: list[int], lo: int, hi: int) -> int:
-    return bisect_right(positions, hi) - bisect_left(positions, lo)
 
 
 def snapshot_members(unions: list[Union], *, on: datetime.date) -> dict[int, int]:

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from members.models import Member, MembershipEvent, UnionTally
+from members.models import Member, MembershipEvent
 from progress.counts import RangeSums, counted_members_q
 from progress.models import DailySnapshot
 from unions.access import subtree_q
-from unions.models import Union
+from unions.models import SubtreeTally, Union
 
 IDENTITY_KEY = "身份类别"
 MEMBER_WELFARE_ONLY = ("劳务派遣", "临聘")
@@ -124,15 +124,10 @@ class StatisticsReport:
 
 def report_statistics(root: Union, children: list[Union], *, year: int) -> StatisticsReport:
     """The 会员人数统计表 of `root` and its children: counted now when the subtree holds at
-    most STATISTICS_LIVE_MAX members (the tallies say so in one query), else read from the
-    latest nightly snapshot of this year that has them (one query); counted now as well
+    most STATISTICS_LIVE_MAX members (its subtree tally says so: one row), else read from
+    the latest nightly snapshot of this year that has them (one query); counted now as well
     when there is none yet."""
-    size = (
-        UnionTally.objects.filter(subtree_q(root, "union"), status=Member.Status.ACTIVE).aggregate(
-            n=Sum("count")
-        )["n"]
-        or 0
-    )
+    size = SubtreeTally.objects.filter(union=root).values_list("members", flat=True).first() or 0
     if size > settings.STATISTICS_LIVE_MAX:
         found = nightly_statistics([root, *children], year=year)
         if found is not None:

@@ -4,6 +4,7 @@ show subtree member counts (the home page, the union tree), so that every count 
 from the one counter in `progress.counts`."""
 
 import tempfile
+from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -11,11 +12,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,7 +26,13 @@ from imports.xlsx_templates import target_template
 from members import export_jobs
 from progress import reports
 from progress.control_points import PointUnusable, compare, covering, request_point
-from progress.counts import subtree_member_counts
+from progress.counts import (
+    UnionCount,
+    own_tally_of,
+    subtree_member_counts,
+    switched_off,
+    with_subtree_tally,
+)
 from progress.export import comparison_workbook
 from progress.forms import ChildTargetsForm
 from progress.models import Campaign, ControlPoint, Target
@@ -38,11 +47,12 @@ from unions.access import (
     admin_required,
     can_manage_accounts,
     get_in_scope,
+    subtree_q,
     unions_for,
     user_root,
 )
 from unions.forms import UnionJumpForm
-from unions.models import AuditEntry
+from unions.models import AuditEntry, Union
 from unions.terms import terms_due
 
 UNBUILT_SHOWN = 50  # 未建会单位 on the page; the report lists them all
@@ -56,10 +66,14 @@ def home(request):
     root = user_root(request.user)
     context = {"root": root}
     if root is not None:
-        counts = subtree_member_counts(root)
+        off = switched_off(root)
+        counts = subtree_member_counts(root, children_only=True, off=off)
         context["root_count"] = counts[root.pk]
         context["children"] = [c for c in counts.values() if c.union.parent_id == root.pk]
-        context["union_total"] = len(counts)
+        # the root and every active union below it, from the MPTT range less the
+        # switched-off ones: no union of the subtree is read
+        below = (root.rght - root.lft - 1) // 2
+        context["union_total"] = 1 + below - off.between(root.lft + 1, root.rght)
         context["todo"] = todo_for(request.user)
     return render(request, "home.html", context)
 
@@ -67,25 +81,38 @@ def home(request):
 @admin_required
 def union_tree(request):
     """工会组织 (`unions:union_tree`): the administrator's subtree, switched-off unions
-    included so they can be managed, with member counts from the one counter."""
+    included so they can be managed, with member counts from the one counter. Paged in
+    the database: each page reads its own unions' subtree tallies."""
     root = user_root(request.user)
-    counts = subtree_member_counts(root, include_switched_off=True)
+    off = switched_off(root)
+    unions = with_subtree_tally(Union.objects.filter(subtree_q(root))).annotate(
+        own_tally=Coalesce(Subquery(own_tally_of(OuterRef("pk")).values("count")[:1]), 0)
+    )
+    page, pager = paginate(request, unions.order_by("lft"), unit=_("个工会组织"), default=100)
+    listed = list(page.object_list)
     accounts = dict(
         accounts_for(request.user)
-        .filter(is_active=True)
+        .filter(is_active=True, union__in=listed)
         .values_list("union_id")
         .annotate(n=Count("id"))
         .values_list("union_id", "n")
     )
     rows = [
-        {"count": c, "depth": c.union.level - root.level, "accounts": accounts.get(pk, 0)}
-        for pk, c in counts.items()
+        {
+            "count": UnionCount(
+                union=u,
+                own=u.own_tally if u.is_active else 0,
+                total=off.members(u, u.rolled),
+            ),
+            "depth": u.level - root.level,
+            "accounts": accounts.get(u.pk, 0),
+        }
+        for u in listed
     ]
-    page, pager = paginate(request, rows, unit=_("个工会组织"), default=100)
     return render(
         request,
         "unions/union_tree.html",
-        {"root": root, "rows": page.object_list, "total": len(rows), "pager": pager},
+        {"root": root, "rows": rows, "total": page.paginator.count, "pager": pager},
     )
 
 
@@ -118,6 +145,56 @@ def _jump(request, view_name: str, campaign):
     return None, form
 
 
+def _or(value, default: str) -> str:
+    return default if value is None else str(value)
+
+
+def _percent(value) -> str:
+    """`value|floatformat:1` + "%" for a percentage already rounded to one decimal."""
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def child_rows(children, query: str) -> str:
+    """The rows of the children's progress table, built in Python: at a province's root
+    there are hundreds, and the template engine spent more on them than on the figures.
+    Only the union's name comes from users: it is escaped; the rest are numbers and the
+    page's own words."""
+    badges = {
+        "0": f'<span class="badge text-bg-danger">{escape(_("落后"))}</span>',
+        "2": f'<span class="text-muted small">{escape(_("未下达目标"))}</span>',
+        "1": f'<span class="badge text-bg-success">{escape(_("正常"))}</span>',
+    }
+    link = reverse("progress:union", args=[0]).removesuffix("0/") + "{}/" + escape(query)
+    danger = ' class="table-danger" data-behind'
+    rows = []
+    for c in children:
+        cov, name = c.coverage, escape(c.union.name)
+        state = "0" if c.behind else "2" if c.target is None else "1"
+        organisations = str(c.organisations)
+        if c.organisations_target is not None:
+            organisations += f" / {c.organisations_target}"
+        rows.append(
+            f"<tr{danger if c.behind else ''}"
+            ' data-testid="child-row">\n'
+            f'    <td data-value="{name}"><a href="{link.format(c.union.pk)}">{name}</a></td>\n'
+            f'    <td class="num" data-value="{_or(c.target, "-1")}">{_or(c.target, "—")}</td>\n'
+            f'    <td class="num" data-value="{c.members}">{c.members}</td>\n'
+            f'    <td class="num" data-value="{_or(c.rate, "-1")}">{_percent(c.rate_percent)}</td>\n'
+            f'    <td class="num" data-value="{_or(c.gap, "-1")}">{_or(c.gap, "—")}</td>\n'
+            f'    <td class="num" data-value="{_or(c.expected, "-1")}">{_or(c.expected, "—")}</td>\n'
+            f'    <td class="num" data-value="{_or(c.added_this_week, "-1")}">'
+            f"{_or(c.added_this_week, '—')}</td>\n"
+            f'    <td class="num" data-value="{c.organisations}">{organisations}</td>\n'
+            f'    <td class="num" data-value="{_or(cov.join_rate, "-1")}"'
+            f' data-testid="child-join-rate">{_percent(cov.join_rate_percent)}</td>\n'
+            f'    <td class="num" data-value="{_or(cov.union_rate, "-1")}"'
+            f' data-testid="child-union-rate">{_percent(cov.union_rate_percent)}</td>\n'
+            f'    <td data-value="{state}">{badges[state]}</td>\n'
+            "  </tr>\n"
+        )
+    return mark_safe("  ".join(rows))  # noqa: S308 - the one user-given text is escaped
+
+
 @login_required
 def union_page(request, pk):
     union = _union(request, pk)
@@ -140,6 +217,7 @@ def union_page(request, pk):
         "labels": {"target": _("目标任务数"), "members": _("已采集"), "goal": _("目标")},
     }
     due = terms_due(union, today=progress.today).only("pk", "name", "term_ends_on")
+    query = f"?campaign={campaign.pk}" if campaign else ""
     root = user_root(request.user)
     ancestors = [
         a for a in union.get_ancestors() if a.lft >= root.lft and a.tree_id == root.tree_id
@@ -163,7 +241,8 @@ def union_page(request, pk):
             "terms_due_count": due.count(),
             "today": progress.today,
             "can_record_elections": can_manage_accounts(request.user, union),
-            "query": f"?campaign={campaign.pk}" if campaign else "",
+            "query": query,
+            "child_rows": child_rows(progress.children, query),
         },
     )
 

@@ -90,8 +90,22 @@ class Union(MPTTModel):
     class Meta:
         verbose_name = _("工会组织")
         verbose_name_plural = _("工会组织")
-        # The latest change, read by every progress page (progress.coverage.units_version).
-        indexes = [models.Index(fields=["updated_at"], name="union_updated_at")]
+        # The latest change, read by every progress page (progress.coverage.units_version);
+        # the switched-off unions of a subtree, read by every count (progress.counts).
+        indexes = [
+            models.Index(fields=["updated_at"], name="union_updated_at"),
+            models.Index(
+                fields=["tree_id", "lft", "rght"],
+                condition=Q(is_active=False),
+                name="union_switched_off",
+            ),
+            # terms due (unions.terms.terms_due): few, found without reading the subtree
+            models.Index(
+                fields=["term_ends_on"],
+                condition=Q(is_active=True, term_ends_on__isnull=False),
+                name="union_term_ends",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -370,3 +384,30 @@ class PledgeAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.version}"
+
+
+class SubtreeTally(models.Model):
+    """Members on the roll (在册) registered anywhere in a union's subtree, itself included,
+    whatever the state of the unions in it; a change counter for caches.
+
+    Kept in the writers' transactions: the member writer adds each change to the union and
+    all its ancestors (`unions.rollups.add`), the union writer moves a subtree's figure
+    between ancestors when it moves a union (`unions.rollups.detach` / `attach`).
+    Switching a union off or on changes nothing here: readers subtract the own members of
+    the (few) switched-off unions in a range (`progress.counts`). A union without a row
+    has none. `manage.py reconcile_tallies` proves and rebuilds these rows.
+    """
+
+    union = models.OneToOneField(
+        Union, on_delete=models.CASCADE, primary_key=True, related_name="subtree_tally"
+    )
+    members = models.BigIntegerField(_("子树在册会员数"), default=0)
+    # Bumped by every write to the row (net zero included): a version for caches.
+    changes = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("子树会员人数台账")
+        verbose_name_plural = _("子树会员人数台账")
+
+    def __str__(self) -> str:
+        return f"{self.union_id} {self.members}"

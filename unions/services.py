@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from unions import audit, terms
+from unions import audit, rollups, terms
 from unions.access import assignable_roles, union_in_scope, user_root
 from unions.models import AuditEntry, Union, Unit, User
 
@@ -347,8 +347,10 @@ def _move(union: Union, new_parent: Union, *, root: Union | None, by, request) -
     old_parent = union.parent
     if old_parent is not None and old_parent.pk == new_parent.pk:
         return False
+    rollups.detach(union)  # the subtree's members leave the old ancestors' figures
     union.parent = new_parent
     union.save()
+    rollups.attach(union)  # and join the new ones
     _audit_union(
         AuditEntry.Action.UNION_MOVED,
         union,

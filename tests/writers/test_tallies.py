@@ -62,7 +62,10 @@ def test_every_door_keeps_the_tallies(tmp_path, tree, make_user):
     assert (active(tree["base"]), active(tree["town"]), active(tree["school"])) == (0, 0, 1)
     assert active(tree["group"]) == 0
     assert tallies.differences() == []
-    assert reconcile() == (0, {"consistent": True, "differences": [], "repaired": False})
+    assert reconcile() == (
+        0,
+        {"consistent": True, "differences": [], "repaired": False, "subtree_differences": []},
+    )
 
 
 def test_reconcile_reports_and_repairs_a_write_around_the_writer(tree, make_member):
