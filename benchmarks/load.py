@@ -1,6 +1,6 @@
 """Load test: 50 officers browsing the province registry through gunicorn, for 2 minutes.
 
-    python benchmarks/load.py [--users 50] [--duration 120] [--workers 3] [--threads 4]
+    python benchmarks/load.py [--users 50] [--duration 120] [--workers 6] [--threads 1]
 
 Against the province database (DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/province; benchmarks/province.py builds it when missing,
@@ -235,8 +235,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=2)
     parser.add_argument("--duration", type=int, default=120, help="seconds of browsing")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    # Processes, one thread each (gunicorn's sync worker): a request's Python never waits
+    # for another's to release the interpreter lock, and a sync worker closes each
+    # connection after its response — the threaded worker's 2 s keep-alive raced the
+    # officers' next click (2–8 s later) and showed as errors with no status.
+    parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--unions", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=1_000_000)
