@@ -17,6 +17,7 @@ Keys come from the environment, never from SECRET_KEY (docs/security.md):
 """
 
 import base64
+import binascii
 import functools
 import hashlib
 import hmac
@@ -32,6 +33,7 @@ from registry.keys import key_id, parse_key
 
 NONCE = 12
 _SEALED = re.compile(r"^[0-9a-f]{8}\$")
+_URLSAFE = bytes.maketrans(b"-_", b"+/")  # what base64.urlsafe_b64decode translates
 
 
 class KeyMissing(Exception):
@@ -65,6 +67,24 @@ class Cipher:
             nonce = nonces[i * NONCE : (i + 1) * NONCE]
             out.append(prefix + b64(nonce + encrypt(nonce, value.encode(), aad)).decode())
         return out
+
+    def decryptor(self, purpose: str):
+        """`decrypt(stored)` for one purpose, for many values in a row (exports): the
+        purpose encoded once and base64 decoded without the stdlib's wrappers — at
+        200,000 values those were most of the decryption's time."""
+        aad = purpose.encode()
+        keys = self.keys
+        a2b = binascii.a2b_base64
+
+        def decrypt(stored: str) -> str:
+            kid, _, body = stored.partition("$")
+            aesgcm = keys.get(kid)
+            if aesgcm is None:
+                self.decrypt(stored, purpose)  # raises KeyMissing
+            raw = a2b(body.encode().translate(_URLSAFE))
+            return aesgcm.decrypt(raw[:NONCE], raw[NONCE:], aad).decode()
+
+        return decrypt
 
     def decrypt(self, stored: str, purpose: str) -> str:
         kid, _, body = stored.partition("$")

@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "registry.headers.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "unions.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -202,10 +203,14 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after SESSION_IDLE_MINUTES without a request, and SESSION_ABSOLUTE_HOURS
-# after the login however busy (unions.middleware.SessionLifetimeMiddleware).
+# after the login however busy (unions.middleware.SessionLifetimeMiddleware). The idle
+# deadline is pushed back by saving the session, at most once per SESSION_REFRESH_SECONDS
+# (unions.middleware.SessionRefreshMiddleware), not on every request: a session ends
+# between SESSION_IDLE_MINUTES minus that and SESSION_IDLE_MINUTES after the last request.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_ABSOLUTE_HOURS = envint("SESSION_ABSOLUTE_HOURS", 12)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Two-factor authentication (unions/mfa.py): who must use it. Entries are role@level

@@ -1,4 +1,5 @@
-"""The gates every request passes after authentication, in this order:
+"""The session's idle deadline (`SessionRefreshMiddleware`, right after Django's
+SessionMiddleware), then the gates every request passes after authentication, in this order:
 
 1. `SessionLifetimeMiddleware`: a login lasts at most `SESSION_ABSOLUTE_HOURS`, however
    busy (the idle limit is the session cookie's age);
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 LOGIN_AT_KEY = "login_at"
+REFRESHED_AT_KEY = "refreshed_at"
 
 
 def _exempt(request) -> bool:
@@ -38,6 +40,30 @@ def _with_next(target: str, request) -> str:
 
 def _redirect_with_next(name: str, request):
     return redirect(_with_next(reverse(name), request))
+
+
+class SessionRefreshMiddleware:
+    """Pushes the idle deadline back (saves the session, which sets its expiry to
+    SESSION_COOKIE_AGE from now) when its last save is SESSION_REFRESH_SECONDS old or
+    something in it changed. Saving on every request instead (SESSION_SAVE_EVERY_REQUEST)
+    cost every page an UPDATE and a commit waiting for the disk; this way a session ends
+    at most SESSION_REFRESH_SECONDS before the idle limit, never after it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():  # no session cookie, or a logout
+            return response
+        refreshed = session.get(REFRESHED_AT_KEY, 0)
+        if session.is_empty():  # the cookie named no live session: none is made up
+            return response
+        now = time.time()
+        if session.modified or now - refreshed >= settings.SESSION_REFRESH_SECONDS:
+            session[REFRESHED_AT_KEY] = now  # marks it modified: SessionMiddleware saves it
+        return response
 
 
 class SessionLifetimeMiddleware:

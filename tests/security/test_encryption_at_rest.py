@@ -2,6 +2,7 @@
 key rotation interrupted and resumed, uniqueness and search through the blind index."""
 
 import gzip
+import io
 import shutil
 import subprocess
 
@@ -18,6 +19,7 @@ from imports.models import ImportJob, ReconcileEntry
 from imports.reconcile import jobs as reconcile_jobs
 from imports.reconcile.analysis import analyse_list
 from members import selectors, services
+from members.export import export_members
 from members.models import Member, TransferRequest
 from progress import control_points
 from progress.models import ControlPoint
@@ -162,6 +164,32 @@ def test_a_value_under_a_removed_key_names_the_missing_key(tree, make_member, fr
     fresh_keys(KEY_B)
     with pytest.raises(crypto.KeyMissing, match="FIELD_ENCRYPTION_KEYS"):
         Member.objects.get(pk=member.pk)
+
+
+def test_an_export_mid_rotation_reads_both_keys_and_names_a_removed_one(tree, fresh_keys):
+    fresh_keys(KEY_A)
+    rows = [
+        {
+            "union_id": tree["base"].pk,
+            "name": f"会员{n}",
+            "id_number": person_id(n),
+            "mobile": mobile(n),
+        }
+        for n in range(1, 5)
+    ]
+    services.register_members(rows, by=None, source="import")
+    fresh_keys(KEY_B, KEY_A)
+    rotation.rotate(batch_size=2, limit=2)  # half the rows under each key
+
+    out = io.BytesIO()
+    assert export_members(Member.objects.all(), out, fmt="csv") == 4
+    text = out.getvalue().decode("utf-8-sig")
+    for n in range(1, 5):
+        assert person_id(n) in text and mobile(n) in text
+
+    fresh_keys(KEY_B)  # the old key removed before the rotation finished
+    with pytest.raises(crypto.KeyMissing, match="FIELD_ENCRYPTION_KEYS"):
+        export_members(Member.objects.all(), io.BytesIO(), fmt="csv")
 
 
 def test_reindex_after_a_new_blind_index_key_keeps_search_and_uniqueness(

@@ -6,17 +6,21 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import PASSWORD
+from unions.middleware import REFRESHED_AT_KEY
 from unions.models import AuditEntry, User
 
 LIMIT = settings.AXES_FAILURE_LIMIT
@@ -115,9 +119,14 @@ def test_idle_session_expires(client, tree, make_user):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_each_request_pushes_the_idle_deadline_back(client, tree, make_user):
+def test_a_request_pushes_the_idle_deadline_back_once_its_last_save_is_a_minute_old(
+    client, tree, make_user
+):
     make_user(tree["town"], username="zj_officer")
     attempt(client, "zj_officer", PASSWORD)
+    session = client.session
+    session[REFRESHED_AT_KEY] = time.time() - settings.SESSION_REFRESH_SECONDS
+    session.save()
     Session.objects.update(expire_date=timezone.now() + datetime.timedelta(minutes=1))
 
     client.get(reverse("home"))
@@ -126,6 +135,30 @@ def test_each_request_pushes_the_idle_deadline_back(client, tree, make_user):
     idle = datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     assert idle - datetime.timedelta(minutes=1) < remaining <= idle
     assert settings.SESSION_COOKIE_AGE <= 60 * 60  # idle sessions end within the hour
+
+
+def test_pages_within_a_minute_of_the_last_save_write_no_session(client, tree, make_user):
+    """Saving the session on every page cost each an UPDATE and a commit; the deadline
+    then moves at most a minute early, never late."""
+    make_user(tree["town"], username="zj_officer")
+    attempt(client, "zj_officer", PASSWORD)
+    client.get(reverse("home"))
+    deadline = _only_session().expire_date
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+        assert client.get(reverse("members:list")).status_code in (200, 302)
+
+    assert not [q for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert _only_session().expire_date == deadline
+
+
+def test_a_cookie_naming_no_session_makes_none(client, db):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+
+    assert client.get(reverse("login")).status_code == 200
+
+    assert not Session.objects.exists()
 
 
 def test_switched_off_account_cannot_log_in(client, tree, make_user):
