@@ -4,6 +4,7 @@ Each problem names the sheet row as Excel shows it, the header as written and
 a stable code; the message says in Chinese how to fix it.
 """
 
+import contextlib
 import datetime
 from dataclasses import dataclass, field
 
@@ -524,12 +525,13 @@ def _memo(memo: dict, value, read):
     key = (value.__class__, value)
     try:
         result = memo[key]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: a value that cannot be a key, read each time
         try:
             result = read(value)
         except Problem as problem:
             result = problem
-        memo[key] = result
+        with contextlib.suppress(TypeError):
+            memo[key] = result
     if result.__class__ is Problem:
         raise result
     return result
