@@ -17,7 +17,8 @@ from django.db import connection
 
 from registry.crypto import EncryptedTextField, cipher
 
-COPY_CHUNK = 10_000
+COPY_CHUNK = 5_000  # rows rendered at a time (two chunks are in memory at once)
+COPY_READ = 1 << 20
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 
@@ -26,14 +27,16 @@ def uses_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
-def insert(model, rows: list[dict], *, derive=None) -> list[int]:
+def insert(model, rows: list[dict], *, derive=None, common: dict | None = None) -> list[int]:
     """Insert `rows` (dicts by attname; missing fields take their defaults); returns pks.
     `derive(row)` gives more columns of a row, computed as the row is written rather than
-    kept for the whole batch (a member's blind indexes and last four: `members.identity`)."""
+    kept for the whole batch (a member's blind indexes and last four: `members.identity`);
+    `common` holds the values every row shares (kept once, not in each row's dict)."""
     if not rows:
         return []
+    common = common or {}
     if not uses_copy():
-        objects = [model(**row, **(derive(row) if derive else {})) for row in rows]
+        objects = [model(**common, **({**row, **derive(row)} if derive else row)) for row in rows]
         model.objects.bulk_create(objects, batch_size=1000)
         return [obj.pk for obj in objects]
     meta = model._meta
@@ -50,31 +53,40 @@ def insert(model, rows: list[dict], *, derive=None) -> list[int]:
         sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         others = [f for f in fields if not f.primary_key]
         defaults = {f.attname: _copy_value(f.get_default()) for f in others}
-        encrypted = [f for f in others if isinstance(f, EncryptedTextField)]
+        defaults.update((name, _copy_value(value)) for name, value in common.items())
+        encrypted = {f.attname for f in others if isinstance(f, EncryptedTextField)}
 
         def render(start: int) -> io.StringIO:
             chunk = rows[start : start + COPY_CHUNK]
-            sealed = {
-                f.attname: iter(
-                    cipher().encrypt_many(
-                        [row.get(f.attname) or f.get_default() or "" for row in chunk], f.purpose
+            more = [derive(row) for row in chunk] if derive is not None else []
+            derived = set().union(*more)
+            # Column by column: one comprehension per field is far cheaper than a loop
+            # over fields inside a loop over rows.
+            columns = [list(map(str, pks[start : start + COPY_CHUNK]))]
+            for field in others:
+                name = field.attname
+                default = defaults[name]
+                if name in encrypted:
+                    # base64 and hex: nothing to escape
+                    plain = [
+                        row.get(name) or common.get(name) or field.get_default() or ""
+                        for row in chunk
+                    ]
+                    columns.append(cipher().encrypt_many(plain, field.purpose))
+                elif name in derived:
+                    columns.append(
+                        [
+                            _copy_value(extra[name])
+                            if name in extra
+                            else (_copy_value(row[name]) if name in row else default)
+                            for row, extra in zip(chunk, more, strict=True)
+                        ]
                     )
-                )
-                for f in encrypted
-            }
-            lines = []
-            for pk, row in zip(pks[start : start + COPY_CHUNK], chunk, strict=True):
-                if derive is not None:
-                    row = {**row, **derive(row)}
-                record = [str(pk)]
-                for field in others:
-                    name = field.attname
-                    if name in sealed:
-                        record.append(next(sealed[name]))  # base64 and hex: nothing to escape
-                    else:
-                        record.append(_copy_value(row[name]) if name in row else defaults[name])
-                lines.append("\t".join(record))
-            return io.StringIO("\n".join(lines) + "\n")
+                else:
+                    columns.append(
+                        [_copy_value(row[name]) if name in row else default for row in chunk]
+                    )
+            return io.StringIO("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
 
         # The next chunk is rendered while PostgreSQL digests the current one.
         with ThreadPoolExecutor(max_workers=1) as renderer:
@@ -85,7 +97,9 @@ def insert(model, rows: list[dict], *, derive=None) -> list[int]:
                 if following is not None:
                     pending = renderer.submit(render, following)
                 with connection.wrap_database_errors:
-                    cursor.copy_expert(sql, buffer)
+                    # Read in 1 MB pieces (the third argument): psycopg2 reads 8 kB at a
+                    # time by default, each read waiting for the GIL the renderer holds.
+                    cursor.copy_expert(sql, buffer, COPY_READ)
     return pks
 
 
@@ -93,7 +107,9 @@ def _copy_value(value) -> str:
     """COPY text format: \\N is NULL; backslash, tab, newline and CR are escaped."""
     kind = type(value)
     if kind is str:
-        return value.translate(_ESCAPES)
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.translate(_ESCAPES)
+        return value
     if value is None:
         return NULL
     if kind is bool:

@@ -38,12 +38,14 @@ def mobile_hash(mobile: str) -> str:
     return blind_index("mobile", mobile or "")
 
 
-def columns(values: Mapping) -> dict:
-    """The derived columns for whichever of `id_number` and `mobile` `values` holds."""
+def columns(values: Mapping, *, known_id_hash: str = "") -> dict:
+    """The derived columns for whichever of `id_number` and `mobile` `values` holds.
+    `known_id_hash`: the ID's blind index, already computed by the caller from the same
+    number (the import engine matched the row with it)."""
     out = {}
     if "id_number" in values:
         number = values["id_number"] or ""
-        out["id_hash"] = id_hash(number)
+        out["id_hash"] = known_id_hash or id_hash(number)
         out["id_last4"] = number[-4:]
         out["id_region_known"] = number[:6] in known_regions()
     if "mobile" in values:

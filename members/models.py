@@ -83,12 +83,13 @@ class Member(models.Model):
         null=True,
         blank=True,
         related_name="members",
+        db_index=False,  # member_unit: only members with a unit
     )
     # Columns a sheet carried that have no field (籍贯, 工号, 身份类别, 特长爱好 …),
     # keyed by the header as the user wrote it, so nothing supplied is dropped.
     extra = models.JSONField(_("其他信息"), default=dict, blank=True)
     confirmed_at = models.DateTimeField(_("最近核查"), null=True, blank=True)
-    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = MemberQuerySet.as_manager()
@@ -112,10 +113,10 @@ class Member(models.Model):
             models.Index(fields=["mobile_hash"], name="member_mobile_hash"),
             models.Index(fields=["id_last4"], name="member_id_last4"),
             models.Index(fields=["mobile_last4"], name="member_mobile_last4"),
-            # Progress counts active members per union from this index alone; holding
-            # only active rows' union ids, it deduplicates to a few bytes per member.
+            # A unit's members (名单比对 by unit, SET NULL when a unit is deleted); most
+            # members have no unit, and a row without one costs this index nothing.
             models.Index(
-                fields=["union"], condition=models.Q(status="active"), name="member_active_by_union"
+                fields=["unit"], condition=models.Q(unit__isnull=False), name="member_unit"
             ),
         ]
 

@@ -384,7 +384,9 @@ def register_members(
     place in the tallies. No history entry: the 入会 event records the registration and
     the stored upload (`source_ref`) holds the row as written; history starts with the
     first change. `rows` are values by attname with
-    `union_id`; a row may carry `status` and `created_at` (demo data back-dates them).
+    `union_id`; a row may carry `status` and `created_at` (demo data back-dates them), and
+    `id_hash`, the blind index of its own `id_number` when the caller computed it already
+    (the import engine matched the row by it).
     Returns the new primary keys. The caller has checked one ID = one member; the
     unique index refuses a duplicate anyway (IntegrityError, nothing written)."""
     if not rows:
@@ -397,24 +399,30 @@ def register_members(
         values["updated_at"] = now
         values.setdefault("status", Member.Status.ACTIVE)
     # blind indexes and last four computed as each row is written
-    pks = bulk.insert(Member, rows, derive=identity.columns)
+    pks = bulk.insert(Member, rows, derive=_identity_columns)
     bulk.insert(
         MembershipEvent,
         [
             {
                 "member_id": pk,
-                "kind": MembershipEvent.Kind.JOIN,
                 "on": values.get("join_date") or today,
                 "to_union_id": values["union_id"],
-                "recorded_by_id": by_id,
-                "recorded_at": now,
-                "reason": _("导入") if source == MemberChange.Source.IMPORT else "",
             }
             for pk, values in zip(pks, rows, strict=True)
         ],
+        common={
+            "kind": MembershipEvent.Kind.JOIN,
+            "recorded_by_id": by_id,
+            "recorded_at": now,
+            "reason": _("导入") if source == MemberChange.Source.IMPORT else "",
+        },
     )
     tallies.adjust(Counter((values["union_id"], values["status"]) for values in rows))
     return pks
+
+
+def _identity_columns(values: dict) -> dict:
+    return identity.columns(values, known_id_hash=values.get("id_hash", ""))
 
 
 def _update_batch(chunk: list[tuple[int, dict]], *, by, source: str, source_ref: str) -> int:

@@ -72,8 +72,8 @@ def union_tallies(
     They come from the tallies the member writer keeps (`members.UnionTally`, proved by
     `manage.py reconcile_tallies`). `registered_before` counts the members on the roll now
     who were registered before that moment (snapshot back-fill): that one groups the
-    member table, per union id from the partial index on active members, and joins only
-    the per-union rows to the unions for their position.
+    member table (a rare scan: no index is kept for it, every import would pay for one)
+    and joins only the per-union rows to the unions for their position.
     """
     if registered_before is None:
         # The tallies the member writer keeps: one row per union, no member is read.

@@ -93,7 +93,10 @@ def clean_text(value: object) -> str:
     """NFKC (full-width → half-width), no spaces anywhere."""
     if value is None:
         return ""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", str(value)))
+    text = value if value.__class__ is str else str(value)
+    if text.isascii():  # NFKC leaves ASCII as it is; letters and digits hold no spaces
+        return text if text.isalnum() else _SPACES.sub("", text)
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
 
 
 # ---- one place for what a cell holds besides its value -----------------------------
@@ -198,7 +201,9 @@ def check_id_number(value: object, id_type: str | None = None) -> IdInfo:
             "id_numeric",
             "证件号码被Excel当成了数字，末几位已经丢失。请把该列设置为“文本”格式后重新填写完整号码。",
         )
-    number = clean_number_text(value).upper()
+    number = clean_number_text(value)
+    if not number.isdigit():  # digits need no upper(), and keep the cell's own string
+        number = number.upper()
     if not number:
         raise Problem("required", "证件号码不能为空。")
     if _SCIENTIFIC.match(number):
@@ -278,7 +283,10 @@ def _today() -> datetime.date:
     return _today_cache[1]
 
 
+@functools.lru_cache(maxsize=65536)
 def _birth_date_of(digits: str) -> datetime.date:
+    """Kept per digits once accepted (an accepted birth date stays in the past); a refused
+    one raises and is not kept."""
     try:
         birth = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
@@ -361,6 +369,12 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$|^\d{7,8}$")
 
 
 def check_mobile(value: object, *, allow_landline: bool = False) -> str:
+    if value.__class__ is str and len(value) == 11 and value.isascii() and _MOBILE.match(value):
+        return value  # already what the rules would make of it (tests prove the equality)
+    return _check_mobile_rules(value, allow_landline=allow_landline)
+
+
+def _check_mobile_rules(value: object, *, allow_landline: bool) -> str:
     phone = clean_number_text(value)
     if phone.startswith("+86"):
         phone = phone[3:]
@@ -386,7 +400,18 @@ _SPACE_IN_CJK = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])")
 _CJK_ONLY = re.compile(f"^[{_CJK} ]+$")
 
 
+# Names of Chinese characters only, the common case: nothing below would change or refuse
+# them (NFKC leaves these characters as they are; none is a digit, a space or a sign).
+_PLAIN_NAME = re.compile("[\u4e00-\u9fff]{1,50}")
+
+
 def check_name(value: object) -> str:
+    if value.__class__ is str and _PLAIN_NAME.fullmatch(value):
+        return value  # tests prove the rules give the same
+    return _check_name_rules(value)
+
+
+def _check_name_rules(value: object) -> str:
     raw = unicodedata.normalize("NFKC", str(value or "")).strip()
     name = re.sub(r"[•・‧∙]", "·", re.sub(r"\s+", " ", raw))
     # 张　伟: a short name padded to the width of three; such names have no spaces

@@ -4,6 +4,7 @@ Each problem names the sheet row as Excel shows it, the header as written and
 a stable code; the message says in Chinese how to fix it.
 """
 
+import contextlib
 import datetime
 from dataclasses import dataclass, field
 
@@ -158,6 +159,11 @@ STATUS_NAMES = {
 }
 
 
+# Most rows have no problem, no union named and nothing derived: they share this empty
+# tuple until something is added (a list of their own then), one object less each.
+NONE = ()
+
+
 @dataclass(slots=True)
 class MemberRow:
     sheet: str
@@ -165,12 +171,11 @@ class MemberRow:
     cells: list
     data: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-    union_refs: list[tuple[str, str, str]] = field(default_factory=list)  # (level, header, text)
+    union_refs: list[tuple[str, str, str]] = NONE  # (level, header, text)
     unit_name: str = ""
-    errors: list[RowProblem] = field(default_factory=list)
-    warnings: list[RowProblem] = field(default_factory=list)
+    errors: list[RowProblem] = NONE
+    warnings: list[RowProblem] = NONE
     field_headers: dict[str, str] = field(default_factory=dict)
-    id_info: IdInfo | None = None
     birth_has_day: bool = True
     union_id: int | None = None
     union_named: bool = False
@@ -181,18 +186,23 @@ class MemberRow:
     status: str = ""  # 会籍状态 as written, resolved to the model's value ("" when none)
     status_text: str = ""
     # Read from the ID, not written in the row: set on new members, never an update.
-    derived: list[str] = field(default_factory=list)
+    derived: list[str] = NONE
 
     def error(self, column: str, code: str, message: str, value: object = "") -> None:
-        self.errors.append(RowProblem(self.sheet, self.row, column, code, message, display(value)))
+        problem = RowProblem(self.sheet, self.row, column, code, message, display(value))
+        self.errors = [*self.errors, problem]
 
     def warn(self, column: str, code: str, message: str, value: object = "") -> None:
-        self.warnings.append(
-            RowProblem(self.sheet, self.row, column, code, message, display(value), "warning")
-        )
+        problem = RowProblem(self.sheet, self.row, column, code, message, display(value), "warning")
+        self.warnings = [*self.warnings, problem]
+
+    def derive(self, name: str) -> None:
+        self.derived = (*self.derived, name)
 
 
 def display(value: object) -> str:
+    if value.__class__ is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
@@ -250,6 +260,20 @@ class RowValidator:
         self.columns = [(c.index, c.header, c.field) for c in cols]
         self.by_field = {c.field: (c.index, c.header) for c in cols if c.field}
         self.field_headers = {name: header for name, (_, header) in self.by_field.items()}
+        # What the rows of this sheet can hold, looked up once rather than per row.
+        self.choice_fields = [
+            (name, code_list, self.memo.setdefault(name, {}))
+            for name, code_list in CHOICE_FIELDS.items()
+            if name in self.by_field
+        ]
+        self.required_columns = [
+            (name, self.by_field[name][1]) for name in self.required if name in self.by_field
+        ]
+        # Dates repeat down a sheet (one 入会时间 for a whole workplace): each distinct
+        # cell is read once. Keyed with the type: True == 1 == 1.0 read differently.
+        self.join_dates: dict = {}
+        self.birth_dates: dict = {}
+        self.birthdays: dict = {}  # birth date → (14th, 100th birthday)
 
     def validate(self, number: int, cells: list) -> MemberRow | None:
         """The row's result, or None for a blank row (only a 序号, or nothing)."""
@@ -260,7 +284,10 @@ class RowValidator:
             if index >= width:
                 continue
             value = cells[index]
-            if value is None or value == "" or (isinstance(value, str) and not value.strip()):
+            if value.__class__ is str:
+                if not value or value.isspace():
+                    continue
+            elif value is None or value == "":
                 continue
             if name is None:
                 extra[header] = display(value)
@@ -271,20 +298,19 @@ class RowValidator:
         if len(values) + len(extra) == 1 and not IDENTITY.intersection(values):
             return None  # a separator such as a department name on its own, or a stray remark
         row = MemberRow(self.sheet, number, cells, extra=extra, field_headers=self.field_headers)
-        for name in self.required:
-            if name not in values and name in self.by_field:
-                header = self.by_field[name][1]
+        for name, header in self.required_columns:
+            if name not in values:
                 row.error(header, "required", f"{FIELD_LABELS.get(name, header)}不能为空。")
-        self._identity(row, values)
+        info = self._identity(row, values)
         self._name(row, values)
         self._mobile(row, values)
         self._choices(row, values)
         self._dates(row, values)
-        self._cross_checks(row, values)
+        self._cross_checks(row, values, info)
         for level in UNION_LEVELS:
             if level in values:
                 header, value = values[level]
-                row.union_refs.append((level, header, display(value)))
+                row.union_refs = [*row.union_refs, (level, header, display(value))]
         if "unit" in values:
             row.unit_name = display(values["unit"][1])
         if "union_code" in values:
@@ -296,29 +322,31 @@ class RowValidator:
             row.status = STATUS_NAMES.get(clean_text(row.status_text), "")
         return row
 
-    def _identity(self, row: MemberRow, values: dict) -> None:
+    def _identity(self, row: MemberRow, values: dict) -> IdInfo | None:
+        """The ID read from the row (None when missing or refused): for the cross-checks
+        only, not kept on the row."""
         id_type = codes.ID_RESIDENT
         if "id_type" in values:
             header, value = values["id_type"]
             resolved = codes.ID_TYPE.resolve(value)
             if resolved is None:
                 row.error(header, "invalid_choice", _choices_message(codes.ID_TYPE, value), value)
-                return
+                return None
             id_type = resolved
         if "id_number" not in values:
-            return
+            return None
         header, value = values["id_number"]
         try:
             info = check_id_number(value, id_type)
         except Problem as problem:
             row.error(header, problem.code, problem.message, value)
-            return
+            return None
         row.data["id_type"] = info.id_type
         row.data["id_number"] = info.number
         row.key = (info.id_type, info.number)
-        row.id_info = info
         for notice in info.warnings:
             row.warn(header, notice.code, notice.message, value)
+        return info
 
     def _name(self, row: MemberRow, values: dict) -> None:
         if "name" in values:
@@ -338,10 +366,9 @@ class RowValidator:
                 row.error(header, problem.code, problem.message, value)
 
     def _choices(self, row: MemberRow, values: dict) -> None:
-        for name, code_list in CHOICE_FIELDS.items():
+        for name, code_list, memo in self.choice_fields:
             if name in values:
                 header, value = values[name]
-                memo = self.memo.setdefault(name, {})
                 try:
                     resolved = memo[value]
                 except KeyError:
@@ -366,7 +393,9 @@ class RowValidator:
         if "join_date" in values:
             header, value = values["join_date"]
             try:
-                row.data["join_date"], month_only = check_date_or_month(value, label=header)
+                row.data["join_date"], month_only = _memo(
+                    self.join_dates, value, lambda v: check_date_or_month(v, label=header)
+                )
             except Problem as problem:
                 row.error(header, problem.code, problem.message, value)
             else:
@@ -380,20 +409,14 @@ class RowValidator:
         if "birth_date" in values:
             header, value = values["birth_date"]
             try:
-                row.data["birth_date"] = check_date(
-                    value, allow_year_month=True, label=header, min_year=1800
+                row.data["birth_date"], row.birth_has_day = _memo(
+                    self.birth_dates, value, lambda v: _birth_date(v, header)
                 )
             except Problem as problem:
                 row.error(header, problem.code, problem.message, value)
-                return
-            try:
-                check_date(value, label=header, min_year=1800)
-                row.birth_has_day = True
-            except Problem:
-                row.birth_has_day = False
 
-    def _cross_checks(self, row: MemberRow, values: dict) -> None:
-        self._cross_check_id(row, values)
+    def _cross_checks(self, row: MemberRow, values: dict, info: IdInfo | None) -> None:
+        self._cross_check_id(row, values, info)
         self._sanity(row, values)
 
     def _sanity(self, row: MemberRow, values: dict) -> None:
@@ -408,6 +431,10 @@ class RowValidator:
                 f"出生日期“{display(value)}”早于1900年，请核对。",
                 value,
             )
+        if born is not None:
+            birthdays = self.birthdays.get(born)
+            if birthdays is None:
+                birthdays = self.birthdays[born] = (_add_years(born, 14), _add_years(born, 100))
         if joined is not None:
             header, value = values["join_date"]
             if joined > self.today:
@@ -417,7 +444,7 @@ class RowValidator:
                     f"{header}“{display(value)}”晚于今天，请核对。",
                     value,
                 )
-            elif born is not None and joined < _add_years(born, 14):
+            elif born is not None and joined < birthdays[0]:
                 row.warn(
                     header,
                     "join_before_14",
@@ -427,7 +454,7 @@ class RowValidator:
         if (
             born is not None
             and row.data.get("employment_status") == EMPLOYED
-            and _add_years(born, 100) <= self.today
+            and birthdays[1] <= self.today
         ):
             header, value = values["employment_status"]
             row.warn(
@@ -437,8 +464,7 @@ class RowValidator:
                 value,
             )
 
-    def _cross_check_id(self, row: MemberRow, values: dict) -> None:
-        info = row.id_info
+    def _cross_check_id(self, row: MemberRow, values: dict, info: IdInfo | None) -> None:
         if info is None or info.birth_date is None:
             return
         if "gender" in row.data and info.gender and row.data["gender"] != info.gender:
@@ -451,7 +477,7 @@ class RowValidator:
             )
         elif info.gender:
             row.data["gender"] = info.gender
-            row.derived.append("gender")
+            row.derive("gender")
         birth = row.data.get("birth_date")
         if birth is not None:
             same = (birth.year, birth.month) == (info.birth_date.year, info.birth_date.month)
@@ -468,7 +494,7 @@ class RowValidator:
                 del row.data["birth_date"]
                 return
         if birth is None:
-            row.derived.append("birth_date")
+            row.derive("birth_date")
         row.data["birth_date"] = info.birth_date
         if "age" in values:
             header, value = values["age"]
@@ -492,6 +518,33 @@ class RowValidator:
 
 
 EMPLOYED = "01"  # 就业状况 在岗
+
+
+def _memo(memo: dict, value, read):
+    """`read(value)` once per distinct cell; a refusal (Problem) is kept and raised again."""
+    key = (value.__class__, value)
+    try:
+        result = memo[key]
+    except (KeyError, TypeError):  # TypeError: a value that cannot be a key, read each time
+        try:
+            result = read(value)
+        except Problem as problem:
+            result = problem
+        with contextlib.suppress(TypeError):
+            memo[key] = result
+    if result.__class__ is Problem:
+        raise result
+    return result
+
+
+def _birth_date(value, header: str) -> tuple[datetime.date, bool]:
+    """出生年月 as a date, and whether the cell gave the day (1985-03 gives none)."""
+    born = check_date(value, allow_year_month=True, label=header, min_year=1800)
+    try:
+        check_date(value, label=header, min_year=1800)
+    except Problem:
+        return born, False
+    return born, True
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:

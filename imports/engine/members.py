@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports.engine import filetype
+from imports.engine.gcpause import paused_gc
 from imports.engine.headers import (
     filled_count,
     is_example_row,
@@ -138,14 +139,17 @@ def analyse_members(
         _progress(progress, "read", 0, 1)
         sheets = stream_sheets(path, kind, filename=filename)
         plan = MemberPlan(summary=ImportSummary(), union=union, filename=filename)
-        rows = _validate_sheets(sheets, plan, progress)
-        union, root = sheet_union(plan, chosen=union, root=root, from_sheet=from_sheet)
-        plan.union = union
-        made = filetype.made_at(path, kind) or (made_at(union) if callable(made_at) else made_at)
-        matcher = _Matcher(plan, root=root, union=union)
-        matcher.made_at, matcher.keep_newer = made, keep_newer
-        matcher.take_file_rows = {(str(s), int(r)) for s, r in take_file_rows}
-        matcher.run(rows, progress)
+        with paused_gc():
+            rows = _validate_sheets(sheets, plan, progress)
+            union, root = sheet_union(plan, chosen=union, root=root, from_sheet=from_sheet)
+            plan.union = union
+            made = filetype.made_at(path, kind) or (
+                made_at(union) if callable(made_at) else made_at
+            )
+            matcher = _Matcher(plan, root=root, union=union)
+            matcher.made_at, matcher.keep_newer = made, keep_newer
+            matcher.take_file_rows = {(str(s), int(r)) for s, r in take_file_rows}
+            matcher.run(rows, progress)
     except FileRejected as rejected:
         return MemberPlan(
             summary=ImportSummary.rejected(rejected.message), union=union, filename=filename
@@ -423,15 +427,17 @@ class _Matcher:
     # -- the registry ------------------------------------------------------------------
 
     def _compare(self, rows: list[MemberRow]) -> None:
-        by_type: dict[str, set[str]] = {}
+        by_type: dict[str, list[str]] = {}
+        hashes: dict[tuple[str, str], str] = {}
         for row in rows:
-            id_type, number = row.key
-            by_type.setdefault(id_type, set()).add(number)
+            id_type, number = key = row.key
+            hashes[key] = digest = identity.id_hash(number)
+            by_type.setdefault(id_type, []).append(digest)
         # (id_type, id_hash) is the unique index (the ID itself is encrypted, matched by
         # its blind index): one index scan per batch.
         wanted = Q()
-        for id_type, numbers in by_type.items():
-            wanted |= Q(id_type=id_type, id_hash__in=[identity.id_hash(n) for n in numbers])
+        for id_type, digests in by_type.items():
+            wanted |= Q(id_type=id_type, id_hash__in=digests)
         existing = {
             (m["id_type"], m["id_number"]): m
             for m in Member.objects.filter(wanted).values(
@@ -455,7 +461,7 @@ class _Matcher:
             if row.status_text:
                 _check_status(row, current)
             if current is None:
-                self.plan.creates.append(_create_values(row))
+                self.plan.creates.append(_create_values(row, hashes[row.key]))
                 continue
             holder = self.directory.node(current["union_id"])
             ours = holder is not None and (
@@ -602,10 +608,11 @@ def _header_of(row: MemberRow, name: str) -> str:
     return row.field_headers.get(name, "")
 
 
-def _create_values(row: MemberRow) -> dict:
+def _create_values(row: MemberRow, id_hash: str) -> dict:
     values = row.data  # not needed on the row any more: reuse rather than copy
     values["union_id"] = row.union_id
-    values["extra"] = dict(row.extra)
+    values["extra"] = row.extra
+    values["id_hash"] = id_hash  # matched by it: the writer need not compute it again
     return values
 
 
@@ -664,7 +671,7 @@ def commit_members(
         counts=summary.counts(),
     )
     try:
-        with transaction.atomic():
+        with paused_gc(), transaction.atomic():
             services.apply_roster(
                 roster,
                 by=by,

@@ -5,12 +5,14 @@ Spreadsheets are parsed by python-calamine in a forked child process with an
 address-space limit and a time limit: a sheet crafted to make the parser
 allocate without bound (calamine aborts the whole process on some declared or
 actual dimensions) kills only the child, and the upload is rejected with a
-message. The child sends rows in batches as it reads them, so on two cores the
-parent validates while the child parses.
+message. The child sends rows in batches as it reads them, each cell already
+normalised, so on two cores the parent validates while the child prepares the next
+batch.
 """
 
 import codecs
 import csv
+import datetime
 import faulthandler
 import io
 import os
@@ -57,19 +59,26 @@ def stream_sheets(path: Path, kind: str, *, filename: str = "") -> Iterator[Shee
     yield from _stream_from_child(str(path))
 
 
-def tidy_rows(rows: Iterator[tuple[int, list]], merges: list[Merge]) -> Iterator[tuple[int, list]]:
-    """Normalise every cell and fill merged-down cells into every row they cover."""
+def tidy_rows(
+    rows: Iterator[tuple[int, list]], merges: list[Merge], *, normalized: bool = False
+) -> Iterator[tuple[int, list]]:
+    """Normalise every cell (unless `normalized`: the reader child did) and fill
+    merged-down cells into every row they cover."""
     starts: dict[int, list[tuple[int, int]]] = {}
     for (first_row, first_col), (last_row, _last_col) in merges:
         if last_row > first_row:
             starts.setdefault(first_row, []).append((first_col, last_row))
     if not starts:
+        if normalized:
+            yield from rows
+            return
         for number, cells in rows:
             yield number, list(map(normalize_cell, cells))
         return
     active: list[tuple[int, int, object]] = []  # (column, last row, value)
     for number, cells in rows:
-        cells = list(map(normalize_cell, cells))
+        if not normalized:
+            cells = list(map(normalize_cell, cells))
         index = number - 1
         if active:
             active = [a for a in active if a[1] >= index]
@@ -188,16 +197,32 @@ def _send_workbook(conn, path: str) -> None:
             merges = []
         conn.send(("sheet", (name, sheet.height, merges)))
         batch = []
+        seen: dict = {}
         # iter_rows() starts at row 1 even when the used area starts lower (leading blank
         # rows come back empty), so the Excel row number is simply the position + 1.
+        # Cells are normalised here, while the parent validates the previous batch.
         for offset, cells in enumerate(sheet.iter_rows()):
-            batch.append((offset + 1, cells))
+            batch.append((offset + 1, _prepared(cells, seen)))
             if len(batch) == BATCH:
                 conn.send(("rows", batch))
                 batch = []
+                seen = {}
         if batch:
             conn.send(("rows", batch))
     conn.send(("end", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def _prepared(cells: list, seen: dict) -> list:
+    """The row's cells normalised, each text or date equal to one already in the batch
+    replaced by that one: a roster repeats 男, 汉族, 在岗 and its 入会时间 on every row, and
+    an object shared is pickled once and kept once by the parent."""
+    out = []
+    for value in cells:
+        value = normalize_cell(value)
+        if value.__class__ is str or value.__class__ is datetime.date:
+            value = seen.setdefault(value, value)
+        out.append(value)
+    return out
 
 
 def _current_vm_bytes() -> int:
@@ -268,7 +293,7 @@ def _stream_from_child(path: str) -> Iterator[Sheet]:
                 yield Sheet(
                     name=name,
                     height=height,
-                    rows=tidy_rows(_sheet_rows(messages), merges),
+                    rows=tidy_rows(_sheet_rows(messages), merges, normalized=True),
                     merges=merges,
                 )
             # "rows" here: the rest of a sheet the caller stopped reading

@@ -593,3 +593,40 @@ def test_row_numbers_match_excel_when_the_sheet_starts_with_blank_rows(
     )
 
     assert problems(plan.summary) == {(5, "手机号码", "phone_format")}
+
+
+def test_a_date_repeated_down_the_sheet_is_judged_on_every_row(tmp_path, tree, base_collector):
+    """Each distinct cell is read once per sheet: the rows that repeat it, a refused one
+    too, still get the answer and the message of their own row."""
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {
+            "S": [
+                ["姓名", "身份证号", "手机号码", "出生年月", "入会时间"],
+                ["王一", person_id(1), mobile(1), None, "2019-13-01"],
+                ["王二", person_id(2), mobile(2), None, "2019-13-01"],
+                ["王三", person_id(3), mobile(3), None, "2020年4月"],
+                ["王四", person_id(4), mobile(4), None, "2020年4月"],
+                ["王五", person_id(5), mobile(5), None, 201402],
+                ["王六", person_id(6), mobile(6), None, "201402"],
+                ["王七", person_id(7), mobile(7), "1985.03", datetime.date(2019, 6, 25)],
+                ["王八", person_id(8), mobile(8), "1985.03", datetime.date(2019, 6, 25)],
+            ]
+        },
+    )
+
+    plan = analyse_members(
+        path, filename="a.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
+
+    assert problems(plan.summary) == {
+        (2, "入会时间", "date_format"),
+        (3, "入会时间", "date_format"),
+        (8, "出生年月", "birth_date_mismatch"),
+        (9, "出生年月", "birth_date_mismatch"),
+    }
+    warned = problems(plan.summary, "warning")
+    assert {(r, "入会时间", "date_month_only") for r in (4, 5, 6, 7)} <= warned
+    joined = {v["name"]: v["join_date"] for v in plan.creates}
+    assert joined["王三"] == joined["王四"] == datetime.date(2020, 4, 1)
+    assert joined["王五"] == joined["王六"] == datetime.date(2014, 2, 1)
