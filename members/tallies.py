@@ -48,11 +48,16 @@ def adjust(deltas: Counter) -> None:
     if held is not None:
         held.update(deltas)
         return
+    # Every union whose tally changes gets an entry (0 when no 在册 member came or went):
+    # the subtree rows' change counter is the version the member list's per-status counts
+    # are remembered by (`members.selectors.subtree_status_counts`).
     on_roll = {}
     for (union_id, status), n in deltas.items():
-        if status == Member.Status.ACTIVE:
-            on_roll[union_id] = on_roll.get(union_id, 0) + n
-    if any(on_roll.values()):
+        if n:
+            on_roll[union_id] = on_roll.get(union_id, 0) + (
+                n if status == Member.Status.ACTIVE else 0
+            )
+    if on_roll:
         rollups.add(on_roll)
     rows = sorted((union_id, status, n) for (union_id, status), n in deltas.items() if n)
     if not rows:
@@ -220,16 +225,17 @@ REBUILD_SUBTREES_SQL = (
 @transaction.atomic
 def rebuild_subtrees() -> int:
     """Rebuild every subtree tally from the per-union tallies (rebuilt first when they are
-    wrong). Rows are zeroed, not deleted, so each row's change counter only grows (caches
+    wrong). Rows are zeroed, not deleted, and every row's change counter grows (caches
     keyed by it never see an old value again). Returns the rows holding members."""
     q = connection.ops.quote_name
     subtree = q(SubtreeTally._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {subtree} IN SHARE ROW EXCLUSIVE MODE")
+        # Every row's counter moves, zero or not: the per-status counts remembered by it
+        # (members.selectors) may be what a repair corrects.
         cursor.execute(
             f"UPDATE {subtree} SET members = 0, changes = changes + 1"  # noqa: S608
-            " WHERE members <> 0"
         )
         cursor.execute(
             REBUILD_SUBTREES_SQL.format(

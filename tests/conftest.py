@@ -250,6 +250,15 @@ def client():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_status_counts():
+    """The member list's per-status counts are remembered per process by (union id,
+    version); a rolled-back test may leave both to be reused by the next one."""
+    from members import selectors
+
+    selectors._STATUS_COUNTS.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_pledge_cache():
     """The current pledge version is cached per process; each test's database starts anew."""
     from django.core.cache import cache

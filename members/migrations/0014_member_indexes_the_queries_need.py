@@ -20,6 +20,10 @@ def bytewise(apps, schema_editor, collation='"C"'):
             f"ALTER TABLE members_member ALTER COLUMN {column}"
             f" TYPE varchar({length}) COLLATE {collation}"
         )
+    # Changing a column's type drops its statistics: without them the planner guesses 0.5 %
+    # of the table per blind index value and scans the primary key instead (a full-ID search
+    # took 3.5 s on 10 M members until the table was analysed).
+    schema_editor.execute("ANALYZE members_member")
 
 
 def locale_again(apps, schema_editor):

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from members import selectors
-from members.models import Member
+from members.models import Member, MembershipEvent
 from unions.models import User
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +86,41 @@ def test_counts_by_status_come_from_the_tallies(
         ("已退休", 1),
     ]
     assert list_page(client).context["total"] == 3
+
+
+def test_remembered_counts_follow_every_change_below_the_union(
+    client, tree, county_admin, make_member
+):
+    """The subtree's per-status counts are remembered until something below changes: a
+    change between two statuses off the roll (退休 → 死亡) changes no 在册 figure, yet the
+    next page shows it; a page of an unchanged subtree sums no tallies again."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from members import services
+
+    retired = make_member(tree["group"], status=Member.Status.RETIRED)
+    make_member(tree["group"])
+    client.force_login(county_admin)
+
+    def counts():
+        response = list_page(client, union_name=tree["town"].name)
+        return [(label, n) for _v, label, n in response.context["status_counts"]]
+
+    assert counts() == [("在册", 1), ("已退休", 1)]
+    with CaptureQueriesContext(connection) as queries:
+        assert counts() == [("在册", 1), ("已退休", 1)]
+    assert not [q for q in queries if "members_uniontally" in q["sql"]]
+
+    services.record_event(
+        member=retired,
+        kind=MembershipEvent.Kind.DEATH,
+        on=datetime.date.today(),
+        by=county_admin,
+    )
+    assert counts() == [("在册", 1), ("已死亡", 1)]
 
 
 def test_other_filters_count_at_most_a_cap_and_say_so(
