@@ -48,6 +48,14 @@ SMALL_SUBTREE = 2000
 
 def in_subtree(root: Union) -> Q:
     """Members of `root` and every union below it."""
+    if (
+        root.parent_id is None
+        and not Union.objects.filter(parent=None).exclude(pk=root.pk).exists()
+    ):
+        # The root of the registry's only tree holds every member: no condition, where the
+        # join on the tree's bounds made PostgreSQL hash all 100,000 unions of a province
+        # for every search (≈ 50 ms of a 60 ms last-4 count).
+        return Q()
     if (root.rght - root.lft + 1) // 2 <= SMALL_SUBTREE:
         ids = Union.objects.filter(subtree_q(root)).values_list("pk", flat=True)
         return Q(union_id__in=list(ids))

@@ -183,3 +183,25 @@ def test_viewer_sees_the_union_box_and_suggestions_too(client, tree, make_user):
     client.force_login(make_user(tree["county"], User.Role.VIEWER))
     results = client.get(reverse("unions:union_suggest"), {"q": "一中"}).json()["results"]
     assert [u["name"] for u in results] == [tree["school"].name]
+
+
+def test_the_root_of_one_tree_lists_every_member_and_never_another_trees(
+    client, tree, make_user, make_member
+):
+    """The registry's only tree needs no subtree condition (a province's root would join
+    100,000 unions for each search); a second tree brings the condition back."""
+    from unions import services as union_services
+
+    city_admin = make_user(tree["city"], User.Role.ADMIN)
+    make_member(tree["group"], name="本市会员")
+    client.force_login(city_admin)
+    assert "本市会员" in list_page(client).content.decode()
+
+    other_city = union_services.create_union(
+        actor=None, parent=None, name="外市总工会", kind=tree["city"].kind
+    )
+    make_member(other_city, name="外市会员")
+    html = list_page(client).content.decode()
+    assert "本市会员" in html and "外市会员" not in html
+    found = list_page(client, q="外市会员").context["page"].rows
+    assert [m.name for m in found] == []
