@@ -368,6 +368,14 @@ def build(unions: int, members: int, *, rebuild: bool = False, quiet: bool = Fal
         say(f"reusing {unions:,} unions and {members:,} members")
         ensure_officers()
         return {}
+    held = Member.objects.count()
+    if not rebuild and held > members and User.objects.filter(username="bench_admin").exists():
+        # A bigger province took long to build: replacing it by a smaller one is asked for.
+        raise SystemExit(
+            f"{connection.settings_dict['NAME']} holds {Union.objects.count():,} unions and"
+            f" {held:,} members: pass those sizes (--unions/--members), or --rebuild to"
+            f" replace them by {unions:,} and {members:,}."
+        )
     times = {}
     started = time.perf_counter()
     now = datetime.datetime.now(datetime.UTC)
