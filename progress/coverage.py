@@ -29,7 +29,7 @@ from django.db import connection
 
 from progress.counts import SubtreeCounts
 from registry import codes
-from unions.models import Union, Unit
+from unions.models import SubtreeTally, Union, Unit
 
 # Kinds of union that are (part of) a base union: a unit they cover has a union.
 BASE_KINDS = tuple(
@@ -316,25 +316,115 @@ def unbuilt_units(root: Union, *, limit: int | None = None) -> list[UnbuiltUnit]
     return SubtreeCoverage(root, SubtreeCounts(root)).unbuilt_units(root, limit=limit)
 
 
+class OwnTallies(SubtreeCounts):
+    """What `SubtreeCounts(root)` counts (members on the roll registered in each active
+    union), kept per union so that a member write updates the few unions it touched.
+
+    Read from the subtree tallies (`unions.SubtreeTally`), whose change counters say where
+    the writes went: a union's own members are its subtree tally less its children's,
+    read in one statement. `refresh` walks down from the root only into the unions whose
+    counter moved since the last read: one query per level, each reading the moved unions
+    and their children."""
+
+    def __init__(self, root: Union):
+        self.root = root
+        self.changes: dict[int, int] = {}
+        self.index: dict[int, int] = {}  # union id -> position in tree order
+        rows = self._read(root, None)
+        rows.sort(key=lambda row: row[2])
+        self._keys = [(root.tree_id, row[2]) for row in rows]
+        self.index = {row[0]: i for i, row in enumerate(rows)}
+        self.values = [0] * len(rows)
+        self._apply(rows, {row[0] for row in rows})
+        self._prefix = [[0, *accumulate(self.values)]]
+
+    @staticmethod
+    def _read(root: Union, parents: list[int] | None) -> list[list]:
+        """[id, parent id, lft, is_active, subtree members, changes] of every union of
+        `root`'s subtree, or of `parents` and their children."""
+        q = connection.ops.quote_name
+        unions, tallies = q(Union._meta.db_table), q(SubtreeTally._meta.db_table)
+        if parents is None:
+            where, params = "u.tree_id = %s AND u.lft BETWEEN %s AND %s", [
+                root.tree_id,
+                root.lft,
+                root.rght,
+            ]
+        else:
+            where, params = "u.id = ANY(%s) OR u.parent_id = ANY(%s)", [parents, parents]
+        # Table names are the models' own; every value is a parameter.
+        sql = (
+            "SELECT u.id, u.parent_id, u.lft, u.is_active,"  # noqa: S608
+            " COALESCE(s.members, 0), COALESCE(s.changes, 0)"
+            f" FROM {unions} u LEFT JOIN {tallies} s ON s.union_id = u.id WHERE {where}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [list(row) for row in cursor.fetchall()]
+
+    def _apply(self, rows: list[list], parents: set[int]) -> None:
+        """Own members of each of `parents`, from its subtree tally and its children's
+        (all of them in `rows`, one statement's view)."""
+        own = {pk: members for pk, _p, _l, _a, members, _c in rows if pk in parents}
+        for _pk, parent, _lft, _active, members, _changes in rows:
+            if parent in own:
+                own[parent] -= members
+        for pk, _parent, _lft, active, _members, changes in rows:
+            if pk in parents:
+                self.changes[pk] = changes
+                self.values[self.index[pk]] = own[pk] if active else 0
+
+    def refresh(self) -> bool:
+        """Catch up with the member writes since the last read; False when the tree's
+        shape changed under it (the caller reads everything again)."""
+        parents, moved = [self.root.pk], False
+        while parents:
+            rows = self._read(self.root, parents)
+            if any(row[0] not in self.index for row in rows):
+                return False  # a union added since: its position is not known here
+            wanted = set(parents)
+            self._apply(rows, wanted)
+            moved = True
+            parents = [
+                pk
+                for pk, parent, _lft, _active, _members, changes in rows
+                if parent in wanted and self.changes.get(pk) != changes
+            ]
+        if moved:
+            self._prefix = [[0, *accumulate(self.values)]]
+        return True
+
+
 _COVERAGE: OrderedDict = OrderedDict()  # (database alias, root pk) -> (version, coverage)
 
 
 def subtree_coverage(root: Union, *, version: tuple) -> SubtreeCoverage:
-    """`SubtreeCoverage(root, …)`, kept in this process while neither the units
-    (`units_version`, one query) nor the members of the subtree changed. `version` is the
-    caller's word for the latter: the change counter of `root`'s subtree tally (every
-    member write below `root` bumps it) and the positions of the switched-off unions.
+    """`SubtreeCoverage(root, …)`, kept in this process while the units (`units_version`,
+    one query) and the switched-off unions stay as they are. `version` is (the change
+    counter of `root`'s subtree tally, which every member write below `root` bumps, the
+    positions of the switched-off unions).
 
-    Recomputing reads every union with members of the subtree (`SubtreeCounts`) and, when
-    the units changed, every union–unit link: once per change, not once per page."""
+    After a member write the members are brought up to date by walking down the subtree
+    tallies whose counters moved (`OwnTallies.refresh`: one query per level of the tree),
+    not by reading every union of the subtree again; that happens when the units or the
+    unions change (rare next to member writes)."""
     key = (connection.alias, root.pk)
     units = units_version(root)
+    changes, off = version
     kept = _COVERAGE.get(key)
-    if kept is not None and kept[0] == (units, version):
-        _COVERAGE.move_to_end(key)
-        return kept[1]
-    coverage = SubtreeCoverage(root, SubtreeCounts(root), side=unit_side(root, units))
-    _COVERAGE[key] = ((units, version), coverage)
+    if kept is not None and kept[0] == (units, off):
+        counts, coverage = kept[1], kept[2]
+        if counts.changes.get(root.pk) == changes:
+            _COVERAGE.move_to_end(key)
+            return coverage
+        if counts.refresh():
+            coverage = SubtreeCoverage(root, counts, side=coverage.side)
+            _COVERAGE[key] = ((units, off), counts, coverage)
+            _COVERAGE.move_to_end(key)
+            return coverage
+    counts = OwnTallies(root)
+    coverage = SubtreeCoverage(root, counts, side=unit_side(root, units))
+    _COVERAGE[key] = ((units, off), counts, coverage)
     _COVERAGE.move_to_end(key)
     while len(_COVERAGE) > KEEP:
         _COVERAGE.popitem(last=False)
