@@ -345,11 +345,14 @@ class OwnTallies(SubtreeCounts):
         q = connection.ops.quote_name
         unions, tallies = q(Union._meta.db_table), q(SubtreeTally._meta.db_table)
         if parents is None:
-            where, params = "u.tree_id = %s AND u.lft BETWEEN %s AND %s", [
-                root.tree_id,
-                root.lft,
-                root.rght,
-            ]
+            where, params = (
+                "u.tree_id = %s AND u.lft BETWEEN %s AND %s",
+                [
+                    root.tree_id,
+                    root.lft,
+                    root.rght,
+                ],
+            )
         else:
             where, params = "u.id = ANY(%s) OR u.parent_id = ANY(%s)", [parents, parents]
         # Table names are the models' own; every value is a parameter.
