@@ -22,6 +22,7 @@ bytes each) and grouped in memory.
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate, repeat
 from operator import mul
 
@@ -241,17 +242,42 @@ class SubtreeCoverage:
     `counts` (the one subtree counter) and the subtree's units (`unit_side`: two queries,
     one while nothing changed)."""
 
-    def __init__(self, root: Union, counts: SubtreeCounts, *, side: UnitSide | None = None):
+    def __init__(
+        self,
+        root: Union,
+        counts: SubtreeCounts,
+        *,
+        side: UnitSide | None = None,
+        members: list[int] | None = None,
+    ):
         self.root, self.counts = root, counts
         self.side = side = unit_side(root) if side is None else side
         tree = root.tree_id
-        # C-level loops: this runs on every progress page, over every group of the subtree
-        members = list(map(counts.own_by_position().get, side.keys, repeat(0)))
-        for i in side.subtree_groups:  # base unions with 分会 or 工会小组: their whole subtree
-            members[i] = counts.members_in(tree, side.starts[i], side.ends[i])
+        if members is None:
+            # C-level loops: over every group of the subtree
+            members = list(map(counts.own_by_position().get, side.keys, repeat(0)))
+            for i in side.subtree_groups:  # base unions with 分会 or 工会小组: their subtree
+                members[i] = counts.members_in(tree, side.starts[i], side.ends[i])
+        self.members = members  # of each group
         self._rated = [0, *accumulate(map(mul, members, side.complete))]
         self._unrated = [0, *accumulate(map(mul, members, side.incomplete))]
         self._grouped = [0, *accumulate(members)]
+
+    def after(self, counts: SubtreeCounts, changes: list[tuple[int, int]]) -> "SubtreeCoverage":
+        """This coverage with the members `counts` holds now, given `changes`, the
+        (lft, ±members) of the unions whose own members changed since: only their groups
+        are updated (a new object: pages being built keep reading this one)."""
+        side, members = self.side, list(self.members)
+        subtree_groups = self._subtree_groups
+        for lft, delta in changes:
+            i = bisect_right(side.starts, lft) - 1
+            if i >= 0 and (side.starts[i] == lft or (i in subtree_groups and lft <= side.ends[i])):
+                members[i] += delta
+        return SubtreeCoverage(self.root, counts, side=side, members=members)
+
+    @cached_property
+    def _subtree_groups(self) -> frozenset[int]:
+        return frozenset(self.side.subtree_groups)
 
     def _enclosing_base(self, union: Union) -> int | None:
         """The pk of the base-union group `union` lies strictly inside, if any."""
@@ -335,6 +361,7 @@ class OwnTallies(SubtreeCounts):
         self._keys = [(root.tree_id, row[2]) for row in rows]
         self.index = {row[0]: i for i, row in enumerate(rows)}
         self.values = [0] * len(rows)
+        self.moved: list[tuple[int, int]] = []  # (lft, ±own members) since the last read
         self._apply(rows, {row[0] for row in rows})
         self._prefix = [[0, *accumulate(self.values)]]
 
@@ -372,30 +399,33 @@ class OwnTallies(SubtreeCounts):
         for _pk, parent, _lft, _active, members, _changes in rows:
             if parent in own:
                 own[parent] -= members
-        for pk, _parent, _lft, active, _members, changes in rows:
+        for pk, _parent, lft, active, _members, changes in rows:
             if pk in parents:
                 self.changes[pk] = changes
-                self.values[self.index[pk]] = own[pk] if active else 0
+                i, value = self.index[pk], own[pk] if active else 0
+                if value != self.values[i]:
+                    self.moved.append((lft, value - self.values[i]))
+                    self.values[i] = value
 
-    def refresh(self) -> bool:
-        """Catch up with the member writes since the last read; False when the tree's
-        shape changed under it (the caller reads everything again)."""
-        parents, moved = [self.root.pk], False
+    def refresh(self) -> list[tuple[int, int]] | None:
+        """Catch up with the member writes since the last read: the (lft, ±own members)
+        of the unions that changed; None when the tree's shape changed under it (the
+        caller reads everything again)."""
+        parents, self.moved = [self.root.pk], []
         while parents:
             rows = self._read(self.root, parents)
             if any(row[0] not in self.index for row in rows):
-                return False  # a union added since: its position is not known here
+                return None  # a union added since: its position is not known here
             wanted = set(parents)
             self._apply(rows, wanted)
-            moved = True
             parents = [
                 pk
                 for pk, parent, _lft, _active, _members, changes in rows
                 if parent in wanted and self.changes.get(pk) != changes
             ]
-        if moved:
+        if self.moved:
             self._prefix = [[0, *accumulate(self.values)]]
-        return True
+        return self.moved
 
 
 _COVERAGE: OrderedDict = OrderedDict()  # (database alias, root pk) -> (version, coverage)
@@ -420,8 +450,9 @@ def subtree_coverage(root: Union, *, version: tuple) -> SubtreeCoverage:
         if counts.changes.get(root.pk) == changes:
             _COVERAGE.move_to_end(key)
             return coverage
-        if counts.refresh():
-            coverage = SubtreeCoverage(root, counts, side=coverage.side)
+        changed = counts.refresh()
+        if changed is not None:
+            coverage = coverage.after(counts, changed)
             _COVERAGE[key] = ((units, off), counts, coverage)
             _COVERAGE.move_to_end(key)
             return coverage
