@@ -19,6 +19,7 @@ units are read by one query over the subtree's MPTT range (the union–unit link
 bytes each) and grouped in memory.
 """
 
+import copy
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -237,6 +238,41 @@ def unit_side(root: Union, version: tuple | None = None) -> UnitSide:
     return side
 
 
+class Corrections:
+    """Changes to some entries of a list summed into prefix sums, kept apart so that a
+    few changes do not sum a hundred thousand entries again: {index: delta}."""
+
+    MOST = 500  # beyond this many, the caller sums the list again
+
+    def __init__(self, deltas: dict[int, int] | None = None):
+        self._deltas = deltas or {}
+        self._order: list[int] | None = None
+
+    def copy(self) -> "Corrections":
+        return Corrections(dict(self._deltas))
+
+    def add(self, index: int, delta: int) -> None:
+        self._deltas[index] = self._deltas.get(index, 0) + delta
+        self._order = None
+
+    def items(self):
+        return self._deltas.items()
+
+    def __len__(self) -> int:
+        return len(self._deltas)
+
+    def between(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """(index, delta) of the changes with lo <= index < hi."""
+        if not self._deltas:
+            return []
+        if self._order is None:
+            self._order = sorted(self._deltas)
+        order = self._order
+        return [
+            (i, self._deltas[i]) for i in order[bisect_left(order, lo) : bisect_left(order, hi)]
+        ]
+
+
 class SubtreeCoverage:
     """Coverage of any union in `root`'s subtree (`for_union`), from the members counted by
     `counts` (the one subtree counter) and the subtree's units (`unit_side`: two queries,
@@ -258,22 +294,31 @@ class SubtreeCoverage:
             members = list(map(counts.own_by_position().get, side.keys, repeat(0)))
             for i in side.subtree_groups:  # base unions with 分会 or 工会小组: their subtree
                 members[i] = counts.members_in(tree, side.starts[i], side.ends[i])
-        self.members = members  # of each group
+        self.members = members  # of each group, as summed in the prefixes below
         self._rated = [0, *accumulate(map(mul, members, side.complete))]
         self._unrated = [0, *accumulate(map(mul, members, side.incomplete))]
         self._grouped = [0, *accumulate(members)]
+        self._moved = Corrections()  # member changes since, by group
 
     def after(self, counts: SubtreeCounts, changes: list[tuple[int, int]]) -> "SubtreeCoverage":
         """This coverage with the members `counts` holds now, given `changes`, the
         (lft, ±members) of the unions whose own members changed since: only their groups
-        are updated (a new object: pages being built keep reading this one)."""
-        side, members = self.side, list(self.members)
+        change, kept apart from the prefix sums (summed again once they are many). A new
+        object: pages being built keep reading this one."""
+        side, moved = self.side, self._moved.copy()
         subtree_groups = self._subtree_groups
         for lft, delta in changes:
             i = bisect_right(side.starts, lft) - 1
             if i >= 0 and (side.starts[i] == lft or (i in subtree_groups and lft <= side.ends[i])):
+                moved.add(i, delta)
+        if len(moved) > Corrections.MOST:
+            members = list(self.members)
+            for i, delta in moved.items():
                 members[i] += delta
-        return SubtreeCoverage(self.root, counts, side=side, members=members)
+            return SubtreeCoverage(self.root, counts, side=side, members=members)
+        coverage = copy.copy(self)
+        coverage.counts, coverage._moved = counts, moved
+        return coverage
 
     @cached_property
     def _subtree_groups(self) -> frozenset[int]:
@@ -300,14 +345,18 @@ class SubtreeCoverage:
         def span(prefix):
             return prefix[hi] - prefix[lo]
 
+        complete, moved = side.complete, self._moved.between(lo, hi)
+        rated = sum(d for i, d in moved if complete[i])
+        grouped = sum(d for _i, d in moved)
+
         return Coverage(
             employees=span(side.employees),
-            members=span(self._rated),
+            members=span(self._rated) + rated,
             units=span(side.units),
             units_with_union=span(side.with_union),
             units_without_staff=span(side.unstaffed),
-            members_without_staff=span(self._unrated),
-            members_without_unit=self.counts.members(union) - span(self._grouped),
+            members_without_staff=span(self._unrated) + grouped - rated,
+            members_without_unit=self.counts.members(union) - span(self._grouped) - grouped,
         )
 
     def unbuilt_units(self, union: Union, *, limit: int | None = None) -> list[UnbuiltUnit]:
@@ -363,7 +412,9 @@ class OwnTallies(SubtreeCounts):
         self.values = [0] * len(rows)
         self.moved: list[tuple[int, int]] = []  # (lft, ±own members) since the last read
         self._apply(rows, {row[0] for row in rows})
+        self.moved = []
         self._prefix = [[0, *accumulate(self.values)]]
+        self.pending = Corrections()  # changes to `values` not in the prefix sums
 
     @staticmethod
     def _read(root: Union, parents: list[int] | None) -> list[list]:
@@ -424,8 +475,21 @@ class OwnTallies(SubtreeCounts):
                 if parent in wanted and self.changes.get(pk) != changes
             ]
         if self.moved:
-            self._prefix = [[0, *accumulate(self.values)]]
+            self.pending = pending = self.pending.copy()
+            for lft, delta in self.moved:
+                pending.add(bisect_left(self._keys, (self.root.tree_id, lft)), delta)
+            if len(pending) > Corrections.MOST:
+                self._prefix, self.pending = [[0, *accumulate(self.values)]], Corrections()
         return self.moved
+
+    def span(self, tree_id: int, lft: int, rght: int) -> tuple[int, ...]:
+        lo = bisect_left(self._keys, (tree_id, lft))
+        hi = bisect_right(self._keys, (tree_id, rght))
+        moved = sum(d for _i, d in self.pending.between(lo, hi))
+        return (self._prefix[0][hi] - self._prefix[0][lo] + moved,)
+
+    def own_by_position(self) -> dict[tuple[int, int], int]:
+        return dict(zip(self._keys, self.values, strict=True))
 
 
 _COVERAGE: OrderedDict = OrderedDict()  # (database alias, root pk) -> (version, coverage)
