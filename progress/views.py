@@ -117,6 +117,9 @@ def union_tree(request):
 
 
 def _union(request, pk):
+    root = user_root(request.user)
+    if root is not None and str(pk) == str(root.pk):
+        return root  # the user's own union, just read
     return get_in_scope(unions_for(request.user), pk=pk)
 
 
