@@ -401,6 +401,8 @@ class OwnTallies(SubtreeCounts):
     counter moved since the last read: one query per level, each reading the moved unions
     and their children."""
 
+    WALK_MOST = 2000  # moved unions on one level beyond which `refresh` gives up
+
     def __init__(self, root: Union):
         self.root = root
         self.changes: dict[int, int] = {}
@@ -432,7 +434,8 @@ class OwnTallies(SubtreeCounts):
                 ],
             )
         else:
-            where, params = "u.id = ANY(%s) OR u.parent_id = ANY(%s)", [parents, parents]
+            marks = ", ".join(["%s"] * len(parents))
+            where, params = f"u.id IN ({marks}) OR u.parent_id IN ({marks})", parents * 2
         # Table names are the models' own; every value is a parameter.
         sql = (
             "SELECT u.id, u.parent_id, u.lft, u.is_active,"  # noqa: S608
@@ -464,6 +467,8 @@ class OwnTallies(SubtreeCounts):
         caller reads everything again)."""
         parents, self.moved = [self.root.pk], []
         while parents:
+            if len(parents) > self.WALK_MOST:
+                return None  # writes all over the subtree: reading it all is cheaper
             rows = self._read(self.root, parents)
             if any(row[0] not in self.index for row in rows):
                 return None  # a union added since: its position is not known here

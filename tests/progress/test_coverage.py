@@ -222,3 +222,17 @@ def test_coverage_follows_a_unit_edit_after_member_writes(covered, make_member):
     cov = union_progress(county).node.coverage
     assert (cov.members, cov.employees, cov.members_without_staff) == (45, 123, 0)
     assert cov == _fresh_coverage(county)
+
+
+def test_coverage_after_writes_all_over_the_subtree_is_read_again(
+    covered, make_member, monkeypatch
+):
+    from progress.coverage import OwnTallies
+
+    county = covered["county"]
+    union_progress(county)
+    monkeypatch.setattr(OwnTallies, "WALK_MOST", 0)  # every walk gives up at once
+    for _ in range(3):
+        make_member(covered["town"])
+    cov = union_progress(county).node.coverage
+    assert (cov.members, cov.join_rate) == (36, round(36 / 73, 4))
