@@ -12,7 +12,7 @@ root's page ≤ 100 ms, a county's ≤ 50 ms, a number of queries that does not 
 tree; the counts come from the subtree tallies (`unions.SubtreeTally`). Also times the
 coverage figures (入会率, 建会率: the subtree's units read and grouped, the figures recomputed
 after a member write, and the page while member writes go on between requests, when the
-coverage kept in the process must be recomputed each time).
+coverage kept in the process is brought up to date each time: `OwnTallies.refresh`).
 """
 
 import argparse
@@ -115,8 +115,8 @@ def main() -> int:
             print(
                 f"{label + ' (' + format(size, ',') + ' unions) ' + kind:<42}{median:>10.1f}{fastest:>9.1f}{queries:>9}"
             )
-    # Member writes between requests: the coverage kept in the process is recomputed on
-    # each page (a +1 then a −1 on one union: the figures stay, their version moves).
+    # Member writes between requests: the coverage kept in the process is brought up to
+    # date on each page (a +1 then a −1 on one union: the figures stay, their version moves).
     base = Union.objects.filter(tree_id=root.tree_id, rght=F("lft") + 1).order_by("lft").first()
     flip = [1]
 

@@ -19,9 +19,11 @@ units are read by one query over the subtree's MPTT range (the union–unit link
 bytes each) and grouped in memory.
 """
 
+import copy
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate, repeat
 from operator import mul
 
@@ -29,7 +31,7 @@ from django.db import connection
 
 from progress.counts import SubtreeCounts
 from registry import codes
-from unions.models import Union, Unit
+from unions.models import SubtreeTally, Union, Unit
 
 # Kinds of union that are (part of) a base union: a unit they cover has a union.
 BASE_KINDS = tuple(
@@ -236,22 +238,91 @@ def unit_side(root: Union, version: tuple | None = None) -> UnitSide:
     return side
 
 
+class Corrections:
+    """Changes to some entries of a list summed into prefix sums, kept apart so that a
+    few changes do not sum a hundred thousand entries again: {index: delta}."""
+
+    MOST = 500  # beyond this many, the caller sums the list again
+
+    def __init__(self, deltas: dict[int, int] | None = None):
+        self._deltas = deltas or {}
+        self._order: list[int] | None = None
+
+    def copy(self) -> "Corrections":
+        return Corrections(dict(self._deltas))
+
+    def add(self, index: int, delta: int) -> None:
+        self._deltas[index] = self._deltas.get(index, 0) + delta
+        self._order = None
+
+    def items(self):
+        return self._deltas.items()
+
+    def __len__(self) -> int:
+        return len(self._deltas)
+
+    def between(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """(index, delta) of the changes with lo <= index < hi."""
+        if not self._deltas:
+            return []
+        if self._order is None:
+            self._order = sorted(self._deltas)
+        order = self._order
+        return [
+            (i, self._deltas[i]) for i in order[bisect_left(order, lo) : bisect_left(order, hi)]
+        ]
+
+
 class SubtreeCoverage:
     """Coverage of any union in `root`'s subtree (`for_union`), from the members counted by
     `counts` (the one subtree counter) and the subtree's units (`unit_side`: two queries,
     one while nothing changed)."""
 
-    def __init__(self, root: Union, counts: SubtreeCounts, *, side: UnitSide | None = None):
+    def __init__(
+        self,
+        root: Union,
+        counts: SubtreeCounts,
+        *,
+        side: UnitSide | None = None,
+        members: list[int] | None = None,
+    ):
         self.root, self.counts = root, counts
         self.side = side = unit_side(root) if side is None else side
         tree = root.tree_id
-        # C-level loops: this runs on every progress page, over every group of the subtree
-        members = list(map(counts.own_by_position().get, side.keys, repeat(0)))
-        for i in side.subtree_groups:  # base unions with 分会 or 工会小组: their whole subtree
-            members[i] = counts.members_in(tree, side.starts[i], side.ends[i])
+        if members is None:
+            # C-level loops: over every group of the subtree
+            members = list(map(counts.own_by_position().get, side.keys, repeat(0)))
+            for i in side.subtree_groups:  # base unions with 分会 or 工会小组: their subtree
+                members[i] = counts.members_in(tree, side.starts[i], side.ends[i])
+        self.members = members  # of each group, as summed in the prefixes below
         self._rated = [0, *accumulate(map(mul, members, side.complete))]
         self._unrated = [0, *accumulate(map(mul, members, side.incomplete))]
         self._grouped = [0, *accumulate(members)]
+        self._moved = Corrections()  # member changes since, by group
+
+    def after(self, counts: SubtreeCounts, changes: list[tuple[int, int]]) -> "SubtreeCoverage":
+        """This coverage with the members `counts` holds now, given `changes`, the
+        (lft, ±members) of the unions whose own members changed since: only their groups
+        change, kept apart from the prefix sums (summed again once they are many). A new
+        object: pages being built keep reading this one."""
+        side, moved = self.side, self._moved.copy()
+        subtree_groups = self._subtree_groups
+        for lft, delta in changes:
+            i = bisect_right(side.starts, lft) - 1
+            if i >= 0 and (side.starts[i] == lft or (i in subtree_groups and lft <= side.ends[i])):
+                moved.add(i, delta)
+        if len(moved) > Corrections.MOST:
+            members = list(self.members)
+            for i, delta in moved.items():
+                members[i] += delta
+            return SubtreeCoverage(self.root, counts, side=side, members=members)
+        coverage = copy.copy(self)
+        coverage.counts, coverage._moved = counts, moved
+        return coverage
+
+    @cached_property
+    def _subtree_groups(self) -> frozenset[int]:
+        return frozenset(self.side.subtree_groups)
 
     def _enclosing_base(self, union: Union) -> int | None:
         """The pk of the base-union group `union` lies strictly inside, if any."""
@@ -274,14 +345,18 @@ class SubtreeCoverage:
         def span(prefix):
             return prefix[hi] - prefix[lo]
 
+        complete, moved = side.complete, self._moved.between(lo, hi)
+        rated = sum(d for i, d in moved if complete[i])
+        grouped = sum(d for _i, d in moved)
+
         return Coverage(
             employees=span(side.employees),
-            members=span(self._rated),
+            members=span(self._rated) + rated,
             units=span(side.units),
             units_with_union=span(side.with_union),
             units_without_staff=span(side.unstaffed),
-            members_without_staff=span(self._unrated),
-            members_without_unit=self.counts.members(union) - span(self._grouped),
+            members_without_staff=span(self._unrated) + grouped - rated,
+            members_without_unit=self.counts.members(union) - span(self._grouped) - grouped,
         )
 
     def unbuilt_units(self, union: Union, *, limit: int | None = None) -> list[UnbuiltUnit]:
@@ -316,25 +391,143 @@ def unbuilt_units(root: Union, *, limit: int | None = None) -> list[UnbuiltUnit]
     return SubtreeCoverage(root, SubtreeCounts(root)).unbuilt_units(root, limit=limit)
 
 
+class OwnTallies(SubtreeCounts):
+    """What `SubtreeCounts(root)` counts (members on the roll registered in each active
+    union), kept per union so that a member write updates the few unions it touched.
+
+    Read from the subtree tallies (`unions.SubtreeTally`), whose change counters say where
+    the writes went: a union's own members are its subtree tally less its children's,
+    read in one statement. `refresh` walks down from the root only into the unions whose
+    counter moved since the last read: one query per level, each reading the moved unions
+    and their children."""
+
+    WALK_MOST = 2000  # moved unions on one level beyond which `refresh` gives up
+
+    def __init__(self, root: Union):
+        self.root = root
+        self.changes: dict[int, int] = {}
+        self.index: dict[int, int] = {}  # union id -> position in tree order
+        rows = self._read(root, None)
+        rows.sort(key=lambda row: row[2])
+        self._keys = [(root.tree_id, row[2]) for row in rows]
+        self.index = {row[0]: i for i, row in enumerate(rows)}
+        self.values = [0] * len(rows)
+        self.moved: list[tuple[int, int]] = []  # (lft, ±own members) since the last read
+        self._apply(rows, {row[0] for row in rows})
+        self.moved = []
+        self._prefix = [[0, *accumulate(self.values)]]
+        self.pending = Corrections()  # changes to `values` not in the prefix sums
+
+    @staticmethod
+    def _read(root: Union, parents: list[int] | None) -> list[list]:
+        """[id, parent id, lft, is_active, subtree members, changes] of every union of
+        `root`'s subtree, or of `parents` and their children."""
+        q = connection.ops.quote_name
+        unions, tallies = q(Union._meta.db_table), q(SubtreeTally._meta.db_table)
+        if parents is None:
+            where, params = (
+                "u.tree_id = %s AND u.lft BETWEEN %s AND %s",
+                [
+                    root.tree_id,
+                    root.lft,
+                    root.rght,
+                ],
+            )
+        else:
+            marks = ", ".join(["%s"] * len(parents))
+            where, params = f"u.id IN ({marks}) OR u.parent_id IN ({marks})", parents * 2
+        # Table names are the models' own; every value is a parameter.
+        sql = (
+            "SELECT u.id, u.parent_id, u.lft, u.is_active,"  # noqa: S608
+            " COALESCE(s.members, 0), COALESCE(s.changes, 0)"
+            f" FROM {unions} u LEFT JOIN {tallies} s ON s.union_id = u.id WHERE {where}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [list(row) for row in cursor.fetchall()]
+
+    def _apply(self, rows: list[list], parents: set[int]) -> None:
+        """Own members of each of `parents`, from its subtree tally and its children's
+        (all of them in `rows`, one statement's view)."""
+        own = {pk: members for pk, _p, _l, _a, members, _c in rows if pk in parents}
+        for _pk, parent, _lft, _active, members, _changes in rows:
+            if parent in own:
+                own[parent] -= members
+        for pk, _parent, lft, active, _members, changes in rows:
+            if pk in parents:
+                self.changes[pk] = changes
+                i, value = self.index[pk], own[pk] if active else 0
+                if value != self.values[i]:
+                    self.moved.append((lft, value - self.values[i]))
+                    self.values[i] = value
+
+    def refresh(self) -> list[tuple[int, int]] | None:
+        """Catch up with the member writes since the last read: the (lft, ±own members)
+        of the unions that changed; None when the tree's shape changed under it (the
+        caller reads everything again)."""
+        parents, self.moved = [self.root.pk], []
+        while parents:
+            if len(parents) > self.WALK_MOST:
+                return None  # writes all over the subtree: reading it all is cheaper
+            rows = self._read(self.root, parents)
+            if any(row[0] not in self.index for row in rows):
+                return None  # a union added since: its position is not known here
+            wanted = set(parents)
+            self._apply(rows, wanted)
+            parents = [
+                pk
+                for pk, parent, _lft, _active, _members, changes in rows
+                if parent in wanted and self.changes.get(pk) != changes
+            ]
+        if self.moved:
+            self.pending = pending = self.pending.copy()
+            for lft, delta in self.moved:
+                pending.add(bisect_left(self._keys, (self.root.tree_id, lft)), delta)
+            if len(pending) > Corrections.MOST:
+                self._prefix, self.pending = [[0, *accumulate(self.values)]], Corrections()
+        return self.moved
+
+    def span(self, tree_id: int, lft: int, rght: int) -> tuple[int, ...]:
+        lo = bisect_left(self._keys, (tree_id, lft))
+        hi = bisect_right(self._keys, (tree_id, rght))
+        moved = sum(d for _i, d in self.pending.between(lo, hi))
+        return (self._prefix[0][hi] - self._prefix[0][lo] + moved,)
+
+    def own_by_position(self) -> dict[tuple[int, int], int]:
+        return dict(zip(self._keys, self.values, strict=True))
+
+
 _COVERAGE: OrderedDict = OrderedDict()  # (database alias, root pk) -> (version, coverage)
 
 
 def subtree_coverage(root: Union, *, version: tuple) -> SubtreeCoverage:
-    """`SubtreeCoverage(root, …)`, kept in this process while neither the units
-    (`units_version`, one query) nor the members of the subtree changed. `version` is the
-    caller's word for the latter: the change counter of `root`'s subtree tally (every
-    member write below `root` bumps it) and the positions of the switched-off unions.
+    """`SubtreeCoverage(root, …)`, kept in this process while the units (`units_version`,
+    one query) and the switched-off unions stay as they are. `version` is (the change
+    counter of `root`'s subtree tally, which every member write below `root` bumps, the
+    positions of the switched-off unions).
 
-    Recomputing reads every union with members of the subtree (`SubtreeCounts`) and, when
-    the units changed, every union–unit link: once per change, not once per page."""
+    After a member write the members are brought up to date by walking down the subtree
+    tallies whose counters moved (`OwnTallies.refresh`: one query per level of the tree),
+    not by reading every union of the subtree again; that happens when the units or the
+    unions change (rare next to member writes)."""
     key = (connection.alias, root.pk)
     units = units_version(root)
+    changes, off = version
     kept = _COVERAGE.get(key)
-    if kept is not None and kept[0] == (units, version):
-        _COVERAGE.move_to_end(key)
-        return kept[1]
-    coverage = SubtreeCoverage(root, SubtreeCounts(root), side=unit_side(root, units))
-    _COVERAGE[key] = ((units, version), coverage)
+    if kept is not None and kept[0] == (units, off):
+        counts, coverage = kept[1], kept[2]
+        if counts.changes.get(root.pk) == changes:
+            _COVERAGE.move_to_end(key)
+            return coverage
+        changed = counts.refresh()
+        if changed is not None:
+            coverage = coverage.after(counts, changed)
+            _COVERAGE[key] = ((units, off), counts, coverage)
+            _COVERAGE.move_to_end(key)
+            return coverage
+    counts = OwnTallies(root)
+    coverage = SubtreeCoverage(root, counts, side=unit_side(root, units))
+    _COVERAGE[key] = ((units, off), counts, coverage)
     _COVERAGE.move_to_end(key)
     while len(_COVERAGE) > KEEP:
         _COVERAGE.popitem(last=False)

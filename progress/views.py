@@ -117,6 +117,9 @@ def union_tree(request):
 
 
 def _union(request, pk):
+    root = user_root(request.user)
+    if root is not None and str(pk) == str(root.pk):
+        return root  # the user's own union, just read
     return get_in_scope(unions_for(request.user), pk=pk)
 
 
@@ -198,7 +201,11 @@ def child_rows(children, query: str) -> str:
 @login_required
 def union_page(request, pk):
     union = _union(request, pk)
-    campaign = _campaign(request)
+    campaigns = list(Campaign.objects.all())  # for the chooser; the current one among them
+    if request.GET.get("campaign"):
+        campaign = _campaign(request)
+    else:
+        campaign = next((c for c in campaigns if c.is_current), None)
     jumped, jump = _jump(request, "progress:union", campaign)
     if jumped:
         return jumped
@@ -217,6 +224,7 @@ def union_page(request, pk):
         "labels": {"target": _("目标任务数"), "members": _("已采集"), "goal": _("目标")},
     }
     due = terms_due(union, today=progress.today).only("pk", "name", "term_ends_on")
+    shown_due = list(due[:50])
     query = f"?campaign={campaign.pk}" if campaign else ""
     root = user_root(request.user)
     ancestors = [
@@ -230,15 +238,15 @@ def union_page(request, pk):
             "jump": jump,
             "progress": progress,
             "campaign": campaign,
-            "campaigns": Campaign.objects.all(),
+            "campaigns": campaigns,
             "ancestors": ancestors,
             "chart": chart,
             "can_set_targets": can_set_targets_below(request.user, union) and campaign is not None,
             "unbuilt": progress.coverage.unbuilt_units(union, limit=UNBUILT_SHOWN)
             if progress.node.coverage.units_without_union
             else [],
-            "terms_due": list(due[:50]),
-            "terms_due_count": due.count(),
+            "terms_due": shown_due,
+            "terms_due_count": len(shown_due) if len(shown_due) < 50 else due.count(),
             "today": progress.today,
             "can_record_elections": can_manage_accounts(request.user, union),
             "query": query,

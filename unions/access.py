@@ -26,8 +26,15 @@ def user_root(user: User | None) -> Union | None:
     """The top of what `user` may see, read fresh so moves and switch-offs act at once."""
     if user is None or not user.is_authenticated or not user.is_active or not user.union_id:
         return None
+    if getattr(user, "_scope_once", False):  # a page being read (`ScopeOncePerRequest`)
+        try:
+            return user._access_root
+        except AttributeError:
+            pass
     root = Union.objects.filter(pk=user.union_id, is_active=True).first()
     user._access_root = root  # the latest fresh read, for the vocabulary below
+    if root is not None:  # `user.union` (the menu shows it) is that same row
+        User.union.field.set_cached_value(user, root)
     return root
 
 

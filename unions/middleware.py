@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 LOGIN_AT_KEY = "login_at"
@@ -177,3 +178,28 @@ def pledge_required(view):
     """Mark a view outside `PLEDGE_NAMESPACES` that shows personal data to officers."""
     view.pledge_required = True
     return view
+
+
+def _scope_once(user):
+    """The request's user, itself (not a lazy wrapper), marked to read its scope once."""
+    if isinstance(user, SimpleLazyObject):
+        user.pk  # noqa: B018 - loads the wrapped user
+        user = user._wrapped
+    user._scope_once = True
+    return user
+
+
+class ScopeOncePerRequestMiddleware:
+    """A page read (GET, HEAD) reads the user's scope (`unions.access.user_root`) once,
+    however many checks ask for it: the scope, the 查找工会 box, the breadcrumbs and the
+    rights each asked again. Writes (POST) read it afresh at every question, so a move
+    made by the request itself is seen by its later checks."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and request.method in ("GET", "HEAD"):
+            request.user = SimpleLazyObject(lambda: _scope_once(user))
+        return self.get_response(request)

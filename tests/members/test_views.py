@@ -98,11 +98,12 @@ def test_list_page_queries_do_not_grow_with_members(
     client.force_login(county_admin)
     make_member(tree["base"])
     client.get(reverse("members:list"))  # warm the session and the per-status counts
-    # 13: three for the menu's 待办 badges, one for django-otp's verified device (issue 16),
+    # 10: three for the menu's 待办 badges, one for django-otp's verified device (issue 16),
     # one for the IDs of a small subtree's unions (members.selectors.in_subtree); the
     # session is not saved again within a minute (unions.middleware.SessionRefreshMiddleware);
-    # the per-status counts are remembered until a member below changes (one version read)
-    with django_assert_num_queries(13) as few:
+    # the user's union is read once (unions.middleware.ScopeOncePerRequestMiddleware); the
+    # per-status counts are remembered until a member below changes (one version read)
+    with django_assert_num_queries(10) as few:
         client.get(reverse("members:list"))
     for _ in range(60):
         make_member(tree["group"])

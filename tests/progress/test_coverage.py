@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from members import tallies
 from progress.coverage import unbuilt_units
 from progress.rollups import union_progress
 from tests.exporting import report_content
@@ -179,3 +180,59 @@ def test_coverage_follows_changes_to_units_and_unions(covered):
     covered["base"].save(update_fields=["is_active", "updated_at"])
     switched_off = union_progress(covered["county"]).node.coverage
     assert switched_off.units_with_union == after.units_with_union - 1
+
+
+def _fresh_coverage(union):
+    """The coverage computed from nothing kept (what a newly started worker shows)."""
+    from progress import coverage
+
+    coverage._COVERAGE.clear()
+    coverage._KEPT.clear()
+    return union_progress(union).node.coverage
+
+
+def test_coverage_follows_member_writes_deep_in_the_tree(covered, make_member):
+    county = covered["county"]
+    assert union_progress(county).node.coverage.members == 33  # now kept in the process
+    moved = make_member(covered["school"])  # out of the rate: the school lacks 职工人数
+    for _ in range(5):
+        make_member(covered["group"])  # a 工会小组 of the logistics company: in its rate
+    make_member(covered["county"])  # no unit
+    tallies.adjust(tallies.moved((moved.union_id, "active"), (covered["town"].pk, "active")))
+    moved.union = covered["town"]
+    moved.save(update_fields=["union"])
+    after = union_progress(county)
+    cov = after.node.coverage
+    assert (cov.members, cov.members_without_staff, cov.members_without_unit) == (39, 10, 5)
+    assert cov.join_rate == round(39 / 73, 4)
+    by_name = {c.union.name: c.coverage for c in after.children}
+    assert by_name["漳江街道办事处工会联合会"].members == 39
+    assert cov == _fresh_coverage(county)
+
+
+def test_coverage_follows_a_unit_edit_after_member_writes(covered, make_member):
+    county = covered["county"]
+    union_progress(county)
+    for _ in range(2):
+        make_member(covered["school"])
+    assert union_progress(county).node.coverage.members_without_staff == 12
+    school_unit = covered["school"].units.get(name="桃源一中后勤服务部")
+    school_unit.staff_count = 10  # the school's members join the rate
+    school_unit.save()
+    cov = union_progress(county).node.coverage
+    assert (cov.members, cov.employees, cov.members_without_staff) == (45, 123, 0)
+    assert cov == _fresh_coverage(county)
+
+
+def test_coverage_after_writes_all_over_the_subtree_is_read_again(
+    covered, make_member, monkeypatch
+):
+    from progress.coverage import OwnTallies
+
+    county = covered["county"]
+    union_progress(county)
+    monkeypatch.setattr(OwnTallies, "WALK_MOST", 0)  # every walk gives up at once
+    for _ in range(3):
+        make_member(covered["town"])
+    cov = union_progress(county).node.coverage
+    assert (cov.members, cov.join_rate) == (36, round(36 / 73, 4))

@@ -1,6 +1,7 @@
 import datetime
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -116,6 +117,14 @@ def test_progress_takes_a_fixed_number_of_queries(
     Union.objects.filter(name="新建工会0").update(is_active=False, updated_at=timezone.now())
     big = measure()
     assert measure(units_changed=False).node.coverage == big.node.coverage
+    # a member write deep below: the coverage follows it by walking down the tallies that
+    # moved (county, town, the new union: three queries), not by reading every union
+    make_member(Union.objects.get(name="新建工会5"))
+    county = Union.objects.get(pk=tree["county"].pk)
+    with django_assert_num_queries(6 + 3):
+        after_write = union_progress(county, campaign=campaign)
+    assert after_write.node.members == 22
+    assert after_write.node.coverage.members == big.node.coverage.members + 1
     assert (small.node.members, big.node.members) == (2, 21)
     assert (big.node.coverage.units, big.node.coverage.units_with_union) == (20, 19)
     assert len(small.laggards) == 1
@@ -388,3 +397,20 @@ def test_command_without_a_campaign_and_with_an_unknown_one(tree, make_member):
         call_command("progress", "--union", "桃源县总工会", "--campaign", "没有这个行动")
     with pytest.raises(CommandError, match="找不到工会组织"):
         call_command("progress", "--union", "不存在的工会")
+
+
+def test_a_progress_page_reads_the_users_union_once(client, tree, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_user(tree["county"], User.Role.VIEWER))
+    url = reverse("progress:union", args=[tree["county"].pk])
+    client.get(url)  # the session's idle deadline is saved once a minute: not measured
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url)
+    assert page.status_code == 200
+    assert tree["county"].name in page.content.decode()  # the menu names the user's union
+    # a read of one union by its key: the user's union (the page shows that same union)
+    own = re.compile(rf'"unions_union"\."id" = {tree["county"].pk}\)? (ORDER BY [^)]*)?LIMIT')
+    reads = [q["sql"] for q in queries.captured_queries if own.search(q["sql"])]
+    assert len(reads) == 1, reads
