@@ -154,7 +154,8 @@ def worker(redis_broker, database_url, media_root, tmp_path):
     w = Worker(
         broker=redis_broker, database=database_url, media=media_root, tmp=tmp_path, queue=queue
     )
-    sender = Celery("sender", broker=redis_broker)
+    # not the current app: shared tasks would bind to it and ignore the eager test setting
+    sender = Celery("sender", broker=redis_broker, set_as_current=False)
     w.send = lambda job: sender.send_task(TASK, args=[job.pk], queue=queue)
     yield w
     w.stop()
