@@ -317,7 +317,7 @@ def test_a_unit_is_typed_by_name_or_credit_code_within_the_union(client, collect
     chosen union's subtree are found."""
     from unions.models import Unit
 
-    wuliu = Unit.objects.create(name="漳江物流有限公司", credit_code="91350600MA2XXXXX1A")
+    wuliu = Unit.objects.create(name="漳江物流有限公司", credit_code="91350600MA2Y3K4L1A")
     tree["base"].units.add(wuliu)
     tree["base"].units.add(Unit.objects.create(name="漳江港务有限公司"))
     tree["sibling_base"].units.add(Unit.objects.create(name="芗城物流有限公司"))
@@ -331,7 +331,7 @@ def test_a_unit_is_typed_by_name_or_credit_code_within_the_union(client, collect
     assert "漳江港务有限公司" in response.content.decode()
     assert not ImportJob.objects.exists()
 
-    upload(client, tree["base"], unit="91350600ma2xxxxx1a")
+    upload(client, tree["base"], unit="91350600ma2y3k4l1a")
     assert latest().unit == wuliu
     upload(client, tree["base"], unit="物流")
     assert latest().unit == wuliu
