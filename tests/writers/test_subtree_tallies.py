@@ -5,7 +5,6 @@ and `reconcile_tallies` finds and repairs a broken one."""
 
 import datetime
 import io
-import json
 import threading
 
 import pytest
@@ -17,6 +16,7 @@ from members.models import Member
 from members.synthetic import id_number
 from progress.counts import subtree_member_counts
 from progress.rollups import union_progress
+from tests.writers.test_tallies import reconcile
 from unions.models import SubtreeTally, Union
 from unions.services import move_union, set_union_active
 
@@ -24,16 +24,6 @@ from unions.services import move_union, set_union_active
 def figures(tree) -> dict[str, int]:
     kept = dict(SubtreeTally.objects.values_list("union_id", "members"))
     return {key: kept.get(union.pk, 0) for key, union in tree.items()}
-
-
-def reconcile(*args) -> tuple[int, dict]:
-    out = io.StringIO()
-    try:
-        call_command("reconcile_tallies", "--json", *args, stdout=out)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    return code, json.loads(out.getvalue())
 
 
 def shown(union) -> int:
