@@ -97,6 +97,9 @@
       }
     });
     input.addEventListener("blur", function () { window.setTimeout(close, 150); });
+    // Someone quick (or a slow phone) may have typed before this script ran: their
+    // keystrokes fired no "input" event we heard, so look up what is already there.
+    if (document.activeElement === input && input.value.trim() && !hidden.value) lookup();
   }
 
   document.addEventListener("DOMContentLoaded", function () {

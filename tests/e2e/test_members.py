@@ -1,4 +1,5 @@
 import datetime
+import re
 
 from playwright.sync_api import expect
 
@@ -267,3 +268,22 @@ def test_officer_picks_a_union_from_suggestions_and_exports_the_list(
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
     assert [dict(zip(rows[0], r, strict=False))["姓名"] for r in rows[1:]] == ["李老师"]
     assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT_DOWNLOADED).count() == 1
+
+
+def test_a_name_typed_before_the_picker_script_arrives_still_gets_suggestions(
+    page, login, tree, make_user, transactional_db
+):
+    # On a slow phone the page shows (and takes keystrokes) before the picker's script has
+    # loaded; what was typed then must still bring up the suggestions.
+    make_user(tree["county"], User.Role.ADMIN, username="county_officer")
+    login("county_officer", PASSWORD)
+    held = []
+    page.route(re.compile(r"/js/union-suggest[.\w]*\.js$"), lambda route: held.append(route))
+    page.goto("/members/", wait_until="commit")
+    field = page.get_by_label("工会", exact=True)
+    field.fill("一中")
+    expect(page.get_by_role("option", name=tree["school"].name)).to_have_count(0)
+    assert held, "the page asked for the picker script"
+    held[0].continue_()
+    page.get_by_role("option", name=tree["school"].name).click()
+    expect(field).to_have_value(tree["school"].name)
