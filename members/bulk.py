@@ -27,8 +27,11 @@ def uses_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
-def insert(model, rows: list[dict], *, derive=None, common: dict | None = None) -> list[int]:
-    """Insert `rows` (dicts by attname; missing fields take their defaults); returns pks.
+def insert(
+    model, rows: list[dict], *, derive=None, common: dict | None = None, pks: bool = True
+) -> list[int]:
+    """Insert `rows` (dicts by attname; missing fields take their defaults); returns pks
+    (none with `pks=False`: the table's default numbers the rows, one round trip less).
     `derive(row)` gives more columns of a row, computed as the row is written rather than
     kept for the whole batch (a member's blind indexes and last four: `members.identity`);
     `common` holds the values every row shares (kept once, not in each row's dict)."""
@@ -38,17 +41,17 @@ def insert(model, rows: list[dict], *, derive=None, common: dict | None = None) 
     if not uses_copy():
         objects = [model(**common, **({**row, **derive(row)} if derive else row)) for row in rows]
         model.objects.bulk_create(objects, batch_size=1000)
-        return [obj.pk for obj in objects]
+        return [obj.pk for obj in objects] if pks else []
     meta = model._meta
     # The database computes generated columns; COPY must not name them.
-    fields = [f for f in meta.concrete_fields if not getattr(f, "generated", False)]
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if not getattr(f, "generated", False) and (pks or not f.primary_key)
+    ]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(rows)],
-        )
-        pks = [pk for (pk,) in cursor.fetchall()]
+        numbers = _take_numbers(cursor, meta, len(rows)) if pks else []
         columns = ", ".join(quote(f.column) for f in fields)
         sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         others = [f for f in fields if not f.primary_key]
@@ -56,13 +59,13 @@ def insert(model, rows: list[dict], *, derive=None, common: dict | None = None) 
         defaults.update((name, _copy_value(value)) for name, value in common.items())
         encrypted = {f.attname for f in others if isinstance(f, EncryptedTextField)}
 
-        def render(start: int) -> io.StringIO:
+        def render(start: int) -> io.BytesIO:
             chunk = rows[start : start + COPY_CHUNK]
             more = [derive(row) for row in chunk] if derive is not None else []
             derived = set().union(*more)
             # Column by column: one comprehension per field is far cheaper than a loop
             # over fields inside a loop over rows.
-            columns = [list(map(str, pks[start : start + COPY_CHUNK]))]
+            columns = [list(map(str, numbers[start : start + COPY_CHUNK]))] if pks else []
             for field in others:
                 name = field.attname
                 default = defaults[name]
@@ -86,7 +89,10 @@ def insert(model, rows: list[dict], *, derive=None, common: dict | None = None) 
                     columns.append(
                         [_copy_value(row[name]) if name in row else default for row in chunk]
                     )
-            return io.StringIO("\n".join(map("\t".join, zip(*columns, strict=True))) + "\n")
+            # Bytes, not a StringIO: a StringIO keeps four bytes per character once a
+            # name in Chinese is in it, UTF-8 about one (the base64 ciphertexts dominate).
+            text = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+            return io.BytesIO(text.encode())
 
         # The next chunk is rendered while PostgreSQL digests the current one.
         with ThreadPoolExecutor(max_workers=1) as renderer:
@@ -100,7 +106,17 @@ def insert(model, rows: list[dict], *, derive=None, common: dict | None = None) 
                     # Read in 1 MB pieces (the third argument): psycopg2 reads 8 kB at a
                     # time by default, each read waiting for the GIL the renderer holds.
                     cursor.copy_expert(sql, buffer, COPY_READ)
-    return pks
+    return numbers
+
+
+def _take_numbers(cursor, meta, count: int) -> list[int]:
+    """`count` primary keys from the table's sequence, so dependent rows can point at the
+    new rows without reading them back. The sequence is looked up once: asked for in each
+    row, pg_get_serial_sequence costs more than the numbers themselves."""
+    cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, meta.pk.column])
+    (sequence,) = cursor.fetchone()
+    cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
+    return [pk for (pk,) in cursor.fetchall()]
 
 
 def _copy_value(value) -> str:
