@@ -9,6 +9,7 @@ the import may touch (the uploader's subtree, checked by the caller through
 
 import datetime
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,16 +141,22 @@ def analyse_members(
         sheets = stream_sheets(path, kind, filename=filename)
         plan = MemberPlan(summary=ImportSummary(), union=union, filename=filename)
         with paused_gc():
-            rows = _validate_sheets(sheets, plan, progress)
-            union, root = sheet_union(plan, chosen=union, root=root, from_sheet=from_sheet)
-            plan.union = union
+            rows = _validated_rows(sheets, plan, progress)
+            if from_sheet:  # the union is known once every sheet's header has been read
+                rows = list(rows)
+                union, root = sheet_union(plan, chosen=union, root=root, from_sheet=True)
+                plan.union = union
             made = filetype.made_at(path, kind) or (
                 made_at(union) if callable(made_at) else made_at
             )
             matcher = _Matcher(plan, root=root, union=union)
             matcher.made_at, matcher.keep_newer = made, keep_newer
             matcher.take_file_rows = {(str(s), int(r)) for s, r in take_file_rows}
-            matcher.run(rows, progress)
+            for batch in _batched(rows):
+                matcher.feed(batch)
+            matcher.close(progress)
+            if not from_sheet:
+                sheet_union(plan, chosen=union, root=root, from_sheet=False)
     except FileRejected as rejected:
         return MemberPlan(
             summary=ImportSummary.rejected(rejected.message), union=union, filename=filename
@@ -161,9 +168,22 @@ def analyse_members(
 SKIPPED_SHOWN = 200  # skipped lines listed per sheet; the rest are only counted
 
 
-def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
-    """Read every sheet that looks like a roster; skip the others with a notice."""
-    rows: list[MemberRow] = []
+def _batched(rows):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _validated_rows(sheets, plan: MemberPlan, progress) -> Iterator[MemberRow]:
+    """Read every sheet that looks like a roster, row by row as they come; skip the
+    others with a notice. A file with no roster, or none but a header, is rejected
+    (FileRejected) once it has been read through."""
+    found = 0
     names: list[str] = []
     missing_columns: list[str] = []
     done = 0
@@ -244,7 +264,8 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
                     skip(number, "只有一个单元格有内容（如部门名称或备注），不是会员")
                 continue
             row.report = report
-            rows.append(row)
+            found += 1
+            yield row
     if not plan.sheets:
         if missing_columns:
             raise FileRejected(missing_columns[0])
@@ -252,10 +273,9 @@ def _validate_sheets(sheets, plan: MemberPlan, progress) -> list[MemberRow]:
         raise FileRejected(
             f"在工作表{shown}中没有找到会员信息的表头（至少要有“姓名”“身份证号码”等列）。请使用采集模板，或检查表头行。"
         )
-    if not rows:
+    if not found:
         raise FileRejected("表格只有表头，没有会员数据行。请填写会员信息后再上传。")
     _progress(progress, "validate", done, done)
-    return rows
 
 
 NOTE_REASON = "填表说明、备注或签名、联系电话行"
@@ -284,6 +304,7 @@ class _Matcher:
 
     def __init__(self, plan: MemberPlan, *, root: Union, union: Union):
         self.plan = plan
+        self.first_seen: dict[tuple[str, str], MemberRow] = {}
         self.directory = UnionDirectory(root)
         self.unit_names: dict | None = None
         self.made_at: datetime.datetime | None = None
@@ -293,17 +314,17 @@ class _Matcher:
         if self.target is None:
             raise FileRejected(f"工会“{union.name}”已停用或不存在。")
 
-    def run(self, rows: list[MemberRow], progress) -> None:
+    def feed(self, rows: list[MemberRow]) -> None:
+        """Match one batch of rows (in sheet order; a duplicate is found against every
+        row fed before it)."""
         summary = self.plan.summary
-        summary.rows = len(rows)
+        summary.rows += len(rows)
         self._resolve_unions(rows)
         self._find_duplicates(rows)
         self._resolve_units(rows)
         good = [r for r in rows if not r.errors]
-        _progress(progress, "match", 0, len(good))
-        for start in range(0, len(good), BATCH):
-            self._compare(good[start : start + BATCH])
-            _progress(progress, "match", min(start + BATCH, len(good)), len(good))
+        if good:
+            self._compare(good)
         for row in rows:
             summary.warnings.extend(row.warnings)
             if row.errors:
@@ -313,8 +334,12 @@ class _Matcher:
                     summary.conflicts += 1
                 else:
                     summary.invalid += 1
+
+    def close(self, progress) -> None:
+        summary = self.plan.summary
         summary.created = len(self.plan.creates)
         summary.updated = len(self.plan.updates)
+        _progress(progress, "match", summary.rows, summary.rows)
 
     # -- unions named in the row -------------------------------------------------------
 
@@ -383,7 +408,7 @@ class _Matcher:
                 )
 
     def _find_duplicates(self, rows: list[MemberRow]) -> None:
-        first_seen: dict[tuple[str, str], MemberRow] = {}
+        first_seen = self.first_seen
         for row in rows:
             key = row.key
             if key is None:
@@ -653,37 +678,53 @@ def commit_members(
 ) -> ImportSummary:
     """Hand the plan's valid rows to the member writer; a failure leaves nothing written.
     `by` is the account the history and the audit log name (None: an operator's command)."""
-    summary = plan.summary
     if plan.rejected:
-        return summary
-    if all_or_nothing and summary.invalid:
-        blocked = ImportSummary(**{**summary.__dict__})
-        blocked.status = "rejected"
-        blocked.message = f"有 {summary.invalid} 行存在错误。按“全部正确才入库”的要求，本次没有写入任何数据，请改正后重新上传。"
-        blocked.created = blocked.updated = blocked.unchanged = 0
-        return blocked
-    roster = services.Roster(
-        union=plan.union,
-        creates=plan.creates,
-        updates=plan.updates,
-        conflicts=plan.conflicts,
-        filename=plan.filename,
-        counts=summary.counts(),
-    )
+        return plan.summary
+    if all_or_nothing and plan.summary.invalid:
+        return blocked(plan.summary)
     try:
         with paused_gc(), transaction.atomic():
             services.apply_roster(
-                roster,
+                roster_of(plan),
                 by=by,
                 source_ref=source_ref or plan.filename[:50],
                 progress=progress,
             )
     except IntegrityError:
-        # The registry changed between the check and the commit (someone registered
-        # one of these people meanwhile). Nothing was written: check again.
-        return ImportSummary.rejected(
-            "检查之后、入库之前，登记库中的数据已被修改（例如有人同时登记了表中的人员），本次没有写入任何数据。请重新导入。"
-        )
+        return registry_changed()
+    return committed(plan.summary)
+
+
+def roster_of(plan: MemberPlan, **more) -> services.Roster:
+    return services.Roster(
+        union=plan.union,
+        creates=plan.creates,
+        updates=plan.updates,
+        conflicts=plan.conflicts,
+        filename=plan.filename,
+        counts=plan.summary.counts(),
+        **more,
+    )
+
+
+def blocked(summary: ImportSummary) -> ImportSummary:
+    """All or nothing asked for, and some rows have errors: nothing is written."""
+    blocked = ImportSummary(**{**summary.__dict__})
+    blocked.status = "rejected"
+    blocked.message = f"有 {summary.invalid} 行存在错误。按“全部正确才入库”的要求，本次没有写入任何数据，请改正后重新上传。"
+    blocked.created = blocked.updated = blocked.unchanged = 0
+    return blocked
+
+
+def registry_changed() -> ImportSummary:
+    # The registry changed between the check and the commit (someone registered one of
+    # these people meanwhile): the unique index refused a row and nothing was written.
+    return ImportSummary.rejected(
+        "检查之后、入库之前，登记库中的数据已被修改（例如有人同时登记了表中的人员），本次没有写入任何数据。请重新导入。"
+    )
+
+
+def committed(summary: ImportSummary) -> ImportSummary:
     for problem in summary.errors:
         if problem.code == "member_elsewhere":
             problem.message = problem.message.replace(ELSEWHERE_PENDING, ELSEWHERE_DONE)
