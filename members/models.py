@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from members import identity
 from registry import codes
 from registry.crypto import EncryptedTextField
+from registry.indexes import EqualityIndex
 from registry.validators import mask_id, mask_phone
 
 
@@ -110,7 +111,7 @@ class Member(models.Model):
             # name = '王伟' and name LIKE '王%' (a pattern-ops index serves both, whatever
             # the database's collation)
             models.Index(fields=["name"], name="member_name", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["mobile_hash"], name="member_mobile_hash"),
+            EqualityIndex(fields=["mobile_hash"], name="member_mobile_hash"),
             models.Index(fields=["id_last4"], name="member_id_last4"),
             models.Index(fields=["mobile_last4"], name="member_mobile_last4"),
             # A unit's members (名单比对 by unit, SET NULL when a unit is deleted); most
