@@ -305,6 +305,7 @@ class _Matcher:
     def __init__(self, plan: MemberPlan, *, root: Union, union: Union):
         self.plan = plan
         self.first_seen: dict[tuple[str, str], MemberRow] = {}
+        self.units: dict[str, set[int]] = {}
         self.directory = UnionDirectory(root)
         self.unit_names: dict | None = None
         self.made_at: datetime.datetime | None = None
@@ -428,17 +429,18 @@ class _Matcher:
                 )
 
     def _resolve_units(self, rows: list[MemberRow]) -> None:
-        names = {r.unit_name for r in rows if r.unit_name}
-        if not names:
-            return
-        units: dict[str, set[int]] = {}
-        for pk, name in (
-            Unit.objects.filter(name__in=names)
-            .filter(subtree_q(self.directory.root, "unions"))
-            .values_list("id", "name")
-            .distinct()
-        ):
-            units.setdefault(name, set()).add(pk)
+        units = self.units  # by name, across batches: a unit is looked up once
+        names = {r.unit_name for r in rows if r.unit_name and r.unit_name not in units}
+        if names:
+            for name in names:
+                units[name] = set()
+            for pk, name in (
+                Unit.objects.filter(name__in=names)
+                .filter(subtree_q(self.directory.root, "unions"))
+                .values_list("id", "name")
+                .distinct()
+            ):
+                units[name].add(pk)
         for row in rows:
             if not row.unit_name:
                 continue

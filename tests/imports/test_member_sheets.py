@@ -447,6 +447,27 @@ def test_several_sheets_and_sheets_without_members(tmp_path, tree, base_collecto
     assert "工作表“一车间”第2行" in plan.summary.errors[0].message
 
 
+def test_a_duplicate_is_found_far_down_a_long_sheet(tmp_path, tree, base_collector, monkeypatch):
+    # Rows are matched a batch at a time as they are read: a person listed again many
+    # batches later is still caught, and only the later row is refused.
+    from imports.engine import members as engine
+
+    monkeypatch.setattr(engine, "BATCH", 3)
+    people = [["姓名", "身份证号", "手机"]]
+    names = "赵钱孙李周吴郑王冯陈"
+    people += [[f"{names[n - 1]}明", person_id(n), mobile(n)] for n in range(1, 11)]
+    people.append(["褚明", person_id(2), mobile(11)])
+    path = workbook(tmp_path / "长表.xlsx", {"S": people})
+
+    plan = analyse_members(
+        path, filename="长表.xlsx", union=tree["base"], root=user_root(base_collector)
+    )
+
+    assert (plan.summary.rows, plan.summary.created) == (11, 10)
+    assert [(p.row, p.code) for p in plan.summary.errors] == [(12, "duplicate_in_file")]
+    assert "第3行" in plan.summary.errors[0].message
+
+
 def test_template_marks_hints_and_repeated_headers(tmp_path, tree, base_collector):
     header = ["*姓名", "身份证号码（必填）", "手机号码\n(11位)", "民族"]
     path = workbook(
