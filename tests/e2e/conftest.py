@@ -125,6 +125,9 @@ def login(page):
 
 
 def pick_union(page, label: str, typed: str, name: str) -> None:
-    """Choose a union with the union picker: type part of the name, click the suggestion."""
+    """Choose a union with the union picker: type part of the name, click the suggestion.
+    Typed once the page has loaded, as a person does (typing before the picker's script
+    arrives is tested on its own: test_members.py)."""
+    page.wait_for_load_state()
     page.get_by_label(label).first.fill(typed)
     page.get_by_role("option", name=name).first.click()
