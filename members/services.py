@@ -316,7 +316,6 @@ def update_member(
 # ---- many at once: rosters, demo data ---------------------------------------------
 
 BATCH = 2000
-EVENT_SLICE = 10_000  # 入会 events built and written a slice at a time (register_members)
 
 
 @dataclasses.dataclass
@@ -403,30 +402,24 @@ def register_members(
         values.setdefault("status", Member.Status.ACTIVE)
     # blind indexes and last four computed as each row is written
     pks = bulk.insert(Member, rows, derive=_identity_columns)
-    joined = {
-        "kind": MembershipEvent.Kind.JOIN,
-        "recorded_by_id": by_id,
-        "recorded_at": now,
-        "reason": _("导入") if source == MemberChange.Source.IMPORT else "",
-    }
-    # The 入会 events a slice at a time: 100,000 event dicts at once would add 30 MB to
-    # an import's peak for rows that live a moment each.
-    for start in range(0, len(rows), EVENT_SLICE):
-        bulk.insert(
-            MembershipEvent,
-            [
-                {
-                    "member_id": pk,
-                    "on": values.get("join_date") or today,
-                    "to_union_id": values["union_id"],
-                }
-                for pk, values in zip(
-                    pks[start : start + EVENT_SLICE], rows[start : start + EVENT_SLICE], strict=True
-                )
-            ],
-            common=joined,
-            pks=False,
-        )
+    bulk.insert(
+        MembershipEvent,
+        [
+            {
+                "member_id": pk,
+                "on": values.get("join_date") or today,
+                "to_union_id": values["union_id"],
+            }
+            for pk, values in zip(pks, rows, strict=True)
+        ],
+        common={
+            "kind": MembershipEvent.Kind.JOIN,
+            "recorded_by_id": by_id,
+            "recorded_at": now,
+            "reason": _("导入") if source == MemberChange.Source.IMPORT else "",
+        },
+        pks=False,
+    )
     tallies.adjust(Counter((values["union_id"], values["status"]) for values in rows))
     return pks
 

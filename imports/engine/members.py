@@ -697,7 +697,7 @@ def commit_members(
     return committed(plan.summary)
 
 
-def roster_of(plan: MemberPlan, **more) -> services.Roster:
+def roster_of(plan: MemberPlan) -> services.Roster:
     return services.Roster(
         union=plan.union,
         creates=plan.creates,
@@ -705,7 +705,6 @@ def roster_of(plan: MemberPlan, **more) -> services.Roster:
         conflicts=plan.conflicts,
         filename=plan.filename,
         counts=plan.summary.counts(),
-        **more,
     )
 
 
