@@ -464,7 +464,7 @@ class _Matcher:
         # its blind index): one index scan per batch.
         wanted = Q()
         for id_type, digests in by_type.items():
-            wanted |= Q(id_type=id_type, id_hash__in=digests)
+            wanted |= Q(id_type=id_type, id_hash__any_of=digests)
         existing = {
             (m["id_type"], m["id_number"]): m
             for m in Member.objects.filter(wanted).values(

@@ -301,7 +301,7 @@ def _compare(rows: list[ListRow], result: Reconciliation, progress) -> None:
             by_type.setdefault(row.id_type, set()).add(row.id_number)
         for id_type, numbers in by_type.items():
             hashes = [identity.id_hash(number) for number in numbers]
-            wanted |= Q(id_type=id_type, id_hash__in=hashes)
+            wanted |= Q(id_type=id_type, id_hash__any_of=hashes)
         found = {
             (m["id_type"], m["id_number"]): m
             for m in Member.objects.filter(wanted).values(
