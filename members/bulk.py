@@ -63,12 +63,9 @@ def insert(
             chunk = rows[start : start + COPY_CHUNK]
             more = [derive(row) for row in chunk] if derive is not None else []
             derived = set().union(*more)
-            # Column by column: one comprehension per field is far cheaper than a loop
-            # over fields inside a loop over rows.
             columns = [list(map(str, numbers[start : start + COPY_CHUNK]))] if pks else []
             for field in others:
                 name = field.attname
-                default = defaults[name]
                 if name in encrypted:
                     # base64 and hex: nothing to escape
                     plain = [
@@ -76,19 +73,15 @@ def insert(
                         for row in chunk
                     ]
                     columns.append(cipher().encrypt_many(plain, field.purpose))
-                elif name in derived:
-                    columns.append(
-                        [
-                            _copy_value(extra[name])
-                            if name in extra
-                            else (_copy_value(row[name]) if name in row else default)
-                            for row, extra in zip(chunk, more, strict=True)
-                        ]
-                    )
+                    continue
+                if name in derived:
+                    values = [
+                        extra.get(name, row.get(name, MISSING))
+                        for row, extra in zip(chunk, more, strict=True)
+                    ]
                 else:
-                    columns.append(
-                        [_copy_value(row[name]) if name in row else default for row in chunk]
-                    )
+                    values = [row.get(name, MISSING) for row in chunk]
+                columns.append(copy_column(values, defaults[name]))
             # Bytes, not a StringIO: a StringIO keeps four bytes per character once a
             # name in Chinese is in it, UTF-8 about one (the base64 ciphertexts dominate).
             text = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
@@ -117,6 +110,46 @@ def _take_numbers(cursor, meta, count: int) -> list[int]:
     (sequence,) = cursor.fetchone()
     cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
     return [pk for (pk,) in cursor.fetchall()]
+
+
+class _Missing:
+    """A field the row does not carry: it takes the column's default."""
+
+
+MISSING = _Missing()
+_SPECIAL = ("\\", "\t", "\n", "\r")
+# Values rendered once per distinct value in a column (a roster repeats its dates, codes,
+# union and timestamps down the sheet). True == 1 as dict keys, so not both in one column.
+_MEMO_KINDS = frozenset({str, int, bool, type(None), _Missing, datetime.date, datetime.datetime})
+_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def copy_column(values: list, default: str) -> list[str]:
+    """One column of a chunk in COPY text format (`MISSING` takes `default`, already
+    rendered). Rendered a column at a time by the kinds of value it holds: the same text
+    as `_copy_value` per cell, at a fraction of the cost (one function call per cell was
+    most of the import's rendering time)."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        if _needs_escape(values):
+            return [value.translate(_ESCAPES) for value in values]
+        return values
+    if kinds == {dict}:
+        texts = list(map(_json, values))
+        return [text.translate(_ESCAPES) for text in texts] if _needs_escape(texts) else texts
+    if kinds == {_Missing}:
+        return [default] * len(values)
+    if kinds <= _MEMO_KINDS and not (bool in kinds and int in kinds):
+        texts = {
+            value: default if value is MISSING else _copy_value(value) for value in set(values)
+        }
+        return list(map(texts.__getitem__, values))
+    return [default if value is MISSING else _copy_value(value) for value in values]
+
+
+def _needs_escape(texts: list[str]) -> bool:
+    joined = "".join(texts)
+    return any(special in joined for special in _SPECIAL)
 
 
 def _copy_value(value) -> str:

@@ -171,14 +171,30 @@ class MembershipEvent(models.Model):
     kind = models.CharField(_("变动类型"), max_length=16, choices=Kind.choices)
     on = models.DateField(_("变动日期"), default=timezone.localdate)
     reason = models.CharField(_("原因"), max_length=300, blank=True)
+    # Every import writes one 入会 event per new member, so each index here is paid for
+    # 100,000 times per large upload. No page looks events up by union or by recorder;
+    # these indexes serve the PROTECT / SET NULL checks when a union or account is
+    # deleted (Django admin only: the registry switches them off instead).
     from_union = models.ForeignKey(
-        "unions.Union", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "unions.Union",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # event_from_union: 入会 events have none and cost it nothing
     )
     to_union = models.ForeignKey(
         "unions.Union", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        # Not indexed: an account is switched off, never deleted, in the registry; the
+        # admin's delete of one scans the events once (docs/decisions.md, round 6).
+        db_index=False,
     )
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -186,6 +202,13 @@ class MembershipEvent(models.Model):
         verbose_name = _("会籍变动")
         verbose_name_plural = _("会籍变动")
         ordering = ["-on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["from_union"],
+                condition=models.Q(from_union__isnull=False),
+                name="event_from_union",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.on}"
