@@ -119,7 +119,8 @@ class _Missing:
 MISSING = _Missing()
 _SPECIAL = ("\\", "\t", "\n", "\r")
 # Values rendered once per distinct value in a column (a roster repeats its dates, codes,
-# union and timestamps down the sheet). True == 1 as dict keys, so not both in one column.
+# union and timestamps down the sheet). True == 1 as dict keys, so not both in one column;
+# two aware datetimes of one instant share a text, which PostgreSQL reads as that instant.
 _MEMO_KINDS = frozenset({str, int, bool, type(None), _Missing, datetime.date, datetime.datetime})
 _json = json.JSONEncoder(ensure_ascii=False).encode
 
