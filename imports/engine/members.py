@@ -710,16 +710,16 @@ def roster_of(plan: MemberPlan) -> services.Roster:
 
 def blocked(summary: ImportSummary) -> ImportSummary:
     """All or nothing asked for, and some rows have errors: nothing is written."""
-    blocked = ImportSummary(**{**summary.__dict__})
-    blocked.status = "rejected"
-    blocked.message = f"有 {summary.invalid} 行存在错误。按“全部正确才入库”的要求，本次没有写入任何数据，请改正后重新上传。"
-    blocked.created = blocked.updated = blocked.unchanged = 0
-    return blocked
+    refused = ImportSummary(**{**summary.__dict__})
+    refused.status = "rejected"
+    refused.message = f"有 {summary.invalid} 行存在错误。按“全部正确才入库”的要求，本次没有写入任何数据，请改正后重新上传。"
+    refused.created = refused.updated = refused.unchanged = 0
+    return refused
 
 
 def registry_changed() -> ImportSummary:
-    # The registry changed between the check and the commit (someone registered one of
-    # these people meanwhile): the unique index refused a row and nothing was written.
+    """The registry changed between the check and the commit (someone registered one of
+    these people meanwhile): the unique index refused a row and nothing was written."""
     return ImportSummary.rejected(
         "检查之后、入库之前，登记库中的数据已被修改（例如有人同时登记了表中的人员），本次没有写入任何数据。请重新导入。"
     )
